@@ -1,0 +1,601 @@
+"""Datasets by name or by path, plus the two preprocessing steps the notebooks teach.
+
+Every loader returns a :class:`Dataset`: the feature matrix ``X`` (one row per sample),
+the labels ``y`` when they are known (``None`` otherwise), a short ``name`` and, for
+images, the ``image_shape`` that turns a row back into a picture.
+
+What ``load_dataset`` understands:
+
+* toy sets made by scikit-learn's generators, seeded with ``random_state``:
+  ``"blobs"``, ``"moons"``, ``"circles"``, ``"anisotropic"``, ``"varied_density"``;
+* ``"digits"``: the 8×8 handwritten digits that ship with scikit-learn (no download);
+* ``"mnist"``, ``"fashion_mnist"`` (70 000 images each, train and test together) and
+  ``"mnist_test"`` (the 10 000 MNIST test images): downloaded once by Keras' own loaders
+  into the Keras cache (``$KERAS_HOME/datasets``, by default ``~/.keras/datasets``);
+* a path to a ``.csv``, ``.npy`` or ``.npz`` file of your own.
+
+Scaling (the ``scale`` argument) is deliberately simple:
+
+* ``True`` (default): images become values in [0, 1]. The named image sets are divided by
+  their known maximum (255, or 16 for ``digits``). For files, data whose every value is a
+  whole number between 0 and 255 (with a maximum above 1) is taken to be 8-bit pixels and
+  divided by 255; anything else is returned as it is. Dividing every feature by the same
+  number changes no clustering result, so this rule is safe even when it fires on a table of
+  small counts.
+* ``False``: the values as stored (as floats).
+* ``"standard"`` / ``"minmax"``: per-feature scaling by :func:`scale_features`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import socket
+import zipfile
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from deepclust_lab._checks import as_float_matrix, check_choice, check_int, check_labels
+
+__all__ = [
+    "DATASETS",
+    "FASHION_MNIST_CLASSES",
+    "Dataset",
+    "impute_missing",
+    "load_dataset",
+    "scale_features",
+]
+
+TOY_DATASETS = ("blobs", "moons", "circles", "anisotropic", "varied_density")
+KERAS_DATASETS = ("mnist", "fashion_mnist", "mnist_test")
+DATASETS: tuple[str, ...] = (*TOY_DATASETS, "digits", *KERAS_DATASETS)
+"""Names that :func:`load_dataset` understands."""
+
+FASHION_MNIST_CLASSES: tuple[str, ...] = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)  # fmt: skip
+"""Fashion-MNIST class names, indexed by label."""
+
+FILE_SUFFIXES = (".csv", ".npy", ".npz")
+TOY_DEFAULT_SIZE = 500
+
+# Where Keras' loaders look for (and store) each dataset, relative to the Keras cache dir.
+_KERAS_FILES = {
+    "mnist": ("datasets", ("mnist.npz",)),
+    "fashion_mnist": (
+        os.path.join("datasets", "fashion-mnist"),
+        (
+            "train-labels-idx1-ubyte.gz",
+            "train-images-idx3-ubyte.gz",
+            "t10k-labels-idx1-ubyte.gz",
+            "t10k-images-idx3-ubyte.gz",
+        ),
+    ),
+}
+_KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+_KERAS_FALLBACK_DIR = Path("/tmp/.keras")  # where Keras caches when its home is read-only
+_DOWNLOAD_SOCKET_TIMEOUT = 30.0  # seconds per network operation, so an offline fetch fails fast
+
+
+class Dataset(NamedTuple):
+    """A dataset ready for clustering.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Features, float64 (float32 for MNIST-sized image sets). May contain NaN when a CSV
+        file has missing values (see :func:`impute_missing`).
+    y : ndarray of shape (n_samples,) or None
+        True labels (ints or strings) when known; never used for clustering, only to score it.
+    name : str
+        The dataset name, or the file name without its suffix.
+    image_shape : tuple of int or None
+        Shape of one image (e.g. ``(28, 28)``) when each row is a flattened image.
+    """
+
+    X: np.ndarray
+    y: np.ndarray | None
+    name: str
+    image_shape: tuple[int, ...] | None
+
+
+# --------------------------------------------------------------------------------------
+# public entry point
+# --------------------------------------------------------------------------------------
+def load_dataset(
+    name_or_path: str | os.PathLike,
+    *,
+    n_samples: int | None = None,
+    random_state: int | np.random.Generator | np.random.RandomState | None = 0,
+    label_column: str | None = None,
+    scale: bool | str = True,
+) -> Dataset:
+    """Load a dataset by name (see :data:`DATASETS`) or from a ``.csv`` / ``.npy`` / ``.npz`` file.
+
+    Parameters
+    ----------
+    name_or_path : str or path-like
+        One of :data:`DATASETS` (case and ``-``/``_`` do not matter), or a file path.
+
+        * ``.csv``: a header row, then one sample per row. Every feature column must be
+          numeric; empty cells become NaN (kept, so they can be imputed later).
+          ``label_column`` names the column that holds the labels.
+        * ``.npy``: a 2-D array (samples × features), or 3-D / 4-D images, which are
+          flattened and their shape kept in ``image_shape``. No labels.
+        * ``.npz``: an array named ``"X"`` (or ``"x"``) laid out as for ``.npy``, and
+          optionally labels named ``"y"``.
+    n_samples : int, optional
+        For the toy sets, how many points to generate (default 500). For every other
+        dataset, a random subset of this size (stratified by ``y`` when labels are known),
+        reproducible through ``random_state``; rows keep their original order.
+    random_state : int, numpy Generator or RandomState, default 0
+        Seeds the toy generators and the subsampling.
+    label_column : str, optional
+        CSV files only: the name of the label column; every other column is a feature.
+    scale : bool or {"standard", "minmax"}, default True
+        ``True`` maps pixel data to [0, 1] and leaves other data alone; ``False`` returns the
+        stored values; ``"standard"`` / ``"minmax"`` scale each feature
+        (see :func:`scale_features`). The module docstring gives the exact rule.
+
+    Returns
+    -------
+    Dataset
+        ``(X, y, name, image_shape)``.
+
+    Raises
+    ------
+    ValueError
+        Unknown name or file type; a file that is empty or cannot be read; a bad argument.
+    TypeError
+        A CSV feature column that is not numeric (the message names it).
+    FileNotFoundError
+        ``name_or_path`` looks like a path but no file is there.
+    RuntimeError
+        ``"mnist"`` / ``"fashion_mnist"`` / ``"mnist_test"`` is not in the Keras cache and
+        could not be downloaded (for example, no network). The message names the folder
+        where the files can be put by hand.
+
+    Examples
+    --------
+    >>> from deepclust_lab.data import load_dataset
+    >>> X, y, name, image_shape = load_dataset("digits")
+    >>> X.shape, image_shape, float(X.max())
+    ((1797, 64), (8, 8), 1.0)
+    >>> load_dataset("moons", n_samples=200).X.shape
+    (200, 2)
+    """
+    if n_samples is not None:
+        n_samples = check_int(n_samples, "n_samples", low=1)
+    if not isinstance(scale, bool):
+        check_choice(scale, "scale", ["standard", "minmax"])
+    if label_column is not None and not isinstance(label_column, str):
+        raise TypeError(f"label_column must be a column name (str) or None, got {label_column!r}")
+
+    name = _normalise_name(name_or_path)
+    if name is not None:
+        if label_column is not None:
+            raise ValueError(
+                f"label_column applies to CSV files only; the {name!r} dataset has its labels"
+            )
+        if name in TOY_DATASETS:
+            size = TOY_DEFAULT_SIZE if n_samples is None else n_samples
+            X, y = _make_toy(name, size, random_state)
+            return _finish(X, y, name, None, scale, pixel_max=None)
+        if name == "digits":
+            from sklearn.datasets import load_digits
+
+            bunch = load_digits()
+            X, y = bunch.data, bunch.target
+            X, y = _subsample(X, y, n_samples, random_state)
+            return _finish(X, y, name, (8, 8), scale, pixel_max=16.0)
+        images, y = _load_keras_images(name)
+        images, y = _subsample(images, y, n_samples, random_state)
+        X = images.reshape(len(images), -1)
+        return _finish(X, y, name, (28, 28), scale, pixel_max=255.0, dtype=np.float32)
+
+    path = Path(name_or_path)
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        if path.exists():
+            raise ValueError(f"{str(path)!r} is a folder, not a data file")
+        raise FileNotFoundError(f"No such data file: {str(path)!r}")
+    if label_column is not None and suffix != ".csv":
+        raise ValueError(
+            f"label_column applies to CSV files only, got a {suffix} file; "
+            "a .npz file keeps its labels in an array named 'y'"
+        )
+    if suffix == ".csv":
+        X, y = _read_csv(path, label_column)
+        image_shape = None
+    else:
+        X, y, image_shape = _read_numpy(path)
+    pixel_max = 255.0 if _looks_like_pixels(X) else None  # decided on the whole file
+    X, y = _subsample(X, y, n_samples, random_state)
+    X = np.asarray(X, dtype=np.float32 if X.dtype in (np.uint8, np.float32) else np.float64)
+    return _finish(X, y, path.stem, image_shape, scale, pixel_max=pixel_max, dtype=X.dtype)
+
+
+# --------------------------------------------------------------------------------------
+# preprocessing
+# --------------------------------------------------------------------------------------
+def impute_missing(X: Any, strategy: str = "mean", n_neighbors: int = 5) -> np.ndarray:
+    """Fill the NaN entries of ``X`` column by column.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Numbers, with NaN marking a missing value.
+    strategy : {"mean", "median", "knn"}, default "mean"
+        ``"mean"`` / ``"median"`` fill a gap with that column's mean / median;
+        ``"knn"`` with the mean of the ``n_neighbors`` most similar rows (scikit-learn's
+        ``KNNImputer``, which measures similarity on the features both rows have).
+    n_neighbors : int, default 5
+        Used by ``"knn"`` only.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features)
+        A new array without NaN; ``X`` itself is not changed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepclust_lab.data import impute_missing
+    >>> impute_missing(np.array([[1.0, 2.0], [np.nan, 4.0], [3.0, np.nan]]))
+    array([[1., 2.],
+           [2., 4.],
+           [3., 3.]])
+    """
+    X = as_float_matrix(X, allow_nan=True)
+    check_choice(strategy, "strategy", ["mean", "median", "knn"])
+    n_neighbors = check_int(n_neighbors, "n_neighbors", low=1)
+    missing = np.isnan(X)
+    empty = np.flatnonzero(missing.all(axis=0))
+    if empty.size:
+        raise ValueError(
+            f"column(s) {empty.tolist()} of X have no values at all; there is nothing to "
+            "fill them from, so drop them first"
+        )
+    if not missing.any():
+        return X.copy()
+    if strategy == "knn":
+        from sklearn.impute import KNNImputer
+
+        imputer = KNNImputer(n_neighbors=n_neighbors)
+    else:
+        from sklearn.impute import SimpleImputer
+
+        imputer = SimpleImputer(strategy=strategy)
+    return imputer.fit_transform(X).astype(X.dtype, copy=False)
+
+
+def scale_features(X: Any, method: str = "standard") -> np.ndarray:
+    """Scale each feature (column) of ``X``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Numbers; NaN entries are ignored when the scaling is learned and stay NaN.
+    method : {"standard", "minmax"}, default "standard"
+        ``"standard"``: subtract the column mean and divide by its standard deviation
+        (scikit-learn's ``StandardScaler``). ``"minmax"``: map each column to [0, 1]
+        (``MinMaxScaler``). A constant column becomes all zeros.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features)
+        A new, scaled array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepclust_lab.data import scale_features
+    >>> scale_features(np.array([[0.0, 10.0], [2.0, 30.0]]), method="minmax")
+    array([[0., 0.],
+           [1., 1.]])
+    """
+    X = as_float_matrix(X, allow_nan=True)
+    check_choice(method, "method", ["standard", "minmax"])
+    if method == "standard":
+        from sklearn.preprocessing import StandardScaler
+
+        scaler = StandardScaler()
+    else:
+        from sklearn.preprocessing import MinMaxScaler
+
+        scaler = MinMaxScaler()
+    return scaler.fit_transform(X).astype(X.dtype, copy=False)
+
+
+# --------------------------------------------------------------------------------------
+# private steps
+# --------------------------------------------------------------------------------------
+def _normalise_name(name_or_path: Any) -> str | None:
+    """Return the dataset name, ``None`` for a file path; raise for anything else."""
+    if isinstance(name_or_path, os.PathLike):
+        text = os.fspath(name_or_path)
+    elif isinstance(name_or_path, str):
+        text = name_or_path
+        key = text.strip().lower().replace("-", "_")
+        if key in DATASETS:
+            return key
+        looks_like_path = (
+            os.sep in text or "/" in text or Path(text).suffix != "" or os.path.exists(text)
+        )
+        if not looks_like_path:
+            raise ValueError(
+                f"Unknown dataset {text!r}. Choose one of {list(DATASETS)}, "
+                f"or give the path of a {'/'.join(FILE_SUFFIXES)} file."
+            )
+    else:
+        raise TypeError(
+            f"name_or_path must be a dataset name or a file path, got {type(name_or_path).__name__}"
+        )
+    suffix = Path(text).suffix.lower()
+    if suffix not in FILE_SUFFIXES and not os.path.isdir(text):
+        raise ValueError(
+            f"Cannot read {text!r}: the file type {suffix or '(none)'!r} is not "
+            f"supported. Use a {', '.join(FILE_SUFFIXES)} file, or one of {list(DATASETS)}."
+        )
+    return None
+
+
+def _make_toy(name: str, n: int, random_state: Any) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import make_blobs, make_circles, make_moons
+
+    rng = check_random_state(random_state)
+    if name == "blobs":
+        centers = [[-6.0, -2.0], [0.0, 5.0], [6.0, 0.0], [0.5, -6.0]]
+        X, y = make_blobs(n, centers=centers, cluster_std=1.0, random_state=rng)
+    elif name == "moons":
+        X, y = make_moons(n, noise=0.07, random_state=rng)
+    elif name == "circles":
+        X, y = make_circles(n, noise=0.05, factor=0.45, random_state=rng)
+    elif name == "anisotropic":
+        centers = [[-4.0, 2.0], [0.0, -3.0], [4.0, 4.0]]
+        X, y = make_blobs(n, centers=centers, cluster_std=0.9, random_state=rng)
+        X = X @ np.array([[0.6, -0.64], [-0.41, 0.85]])
+    else:  # varied_density
+        centers = [[-5.0, -1.0], [1.0, 3.0], [5.5, -3.0]]
+        X, y = make_blobs(n, centers=centers, cluster_std=[0.5, 2.2, 1.0], random_state=rng)
+    return X.astype(np.float64), y.astype(np.int64)
+
+
+def _subsample(
+    X: np.ndarray, y: np.ndarray | None, n_samples: int | None, random_state: Any
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """A reproducible subset of ``n_samples`` rows, stratified when ``y`` allows it."""
+    n = len(X)
+    if n_samples is None or n_samples == n:
+        return X, y
+    if n_samples > n:
+        raise ValueError(f"n_samples={n_samples} is larger than the dataset ({n} samples)")
+    rng = check_random_state(random_state)
+    idx = None
+    if y is not None:
+        from sklearn.model_selection import train_test_split
+
+        try:
+            idx, _ = train_test_split(
+                np.arange(n), train_size=n_samples, stratify=y, random_state=rng
+            )
+        except ValueError:  # a class too small to split, or fewer samples than classes
+            idx = None
+    if idx is None:
+        idx = rng.choice(n, size=n_samples, replace=False)
+    idx = np.sort(idx)
+    return X[idx], (None if y is None else y[idx])
+
+
+def _looks_like_pixels(X: np.ndarray) -> bool:
+    """Whole numbers in 0..255 with a maximum above 1: 8-bit pixels."""
+    if X.dtype == np.uint8:
+        return bool(X.size and X.max() > 1)
+    values = X[~np.isnan(X)] if X.dtype.kind == "f" else X
+    if values.size == 0:
+        return False
+    lo, hi = values.min(), values.max()
+    return bool(lo >= 0 and 1 < hi <= 255 and np.all(values == np.round(values)))
+
+
+def _finish(
+    X: np.ndarray,
+    y: np.ndarray | None,
+    name: str,
+    image_shape: tuple[int, ...] | None,
+    scale: bool | str,
+    *,
+    pixel_max: float | None,
+    dtype: Any = np.float64,
+) -> Dataset:
+    X = np.asarray(X, dtype=dtype)
+    if scale is True and pixel_max is not None:
+        X = X / np.asarray(pixel_max, dtype=X.dtype)
+    elif isinstance(scale, str):
+        X = scale_features(X, method=scale)
+    return Dataset(X, y, name, image_shape)
+
+
+def _read_csv(path: Path, label_column: str | None) -> tuple[np.ndarray, np.ndarray | None]:
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{str(path)!r} is empty: it needs a header row and data rows") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as err:
+        raise ValueError(f"The file {str(path)!r} could not be read as CSV ({err})") from None
+    if len(frame) == 0:
+        raise ValueError(f"{str(path)!r} has a header row but no data rows")
+    y = None
+    if label_column is not None:
+        if label_column not in frame.columns:
+            raise ValueError(
+                f"label_column={label_column!r} is not a column of {str(path)!r}; "
+                f"its columns are {[str(c) for c in frame.columns]}"
+            )
+        labels = frame.pop(label_column)
+        if labels.isna().any():
+            raise ValueError(
+                f"the label column {label_column!r} has {int(labels.isna().sum())} "
+                "missing value(s); every row needs a label"
+            )
+        y = labels.to_numpy()
+        y = check_labels(y, "labels") if y.dtype.kind in "iuf" else y.astype(str)
+    if frame.shape[1] == 0:
+        raise ValueError(f"{str(path)!r} has no feature columns besides {label_column!r}")
+    for column in frame.columns:
+        kind = frame[column].dtype.kind
+        if kind not in "iufb":
+            example = frame[column].dropna().iloc[0] if frame[column].notna().any() else None
+            hint = (
+                f" Is it the labels? Pass label_column={str(column)!r}."
+                if label_column is None
+                else " Convert it to numbers or drop it first."
+            )
+            raise TypeError(
+                f"Column {str(column)!r} of {str(path)!r} is not numeric "
+                f"(for example {example!r}); every feature must be a number.{hint}"
+            )
+    return frame.to_numpy(dtype=np.float64), y
+
+
+def _read_numpy(path: Path) -> tuple[np.ndarray, np.ndarray | None, tuple[int, ...] | None]:
+    unreadable = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile)
+    y = None
+    keys: list[str] = []
+    try:
+        if path.suffix.lower() == ".npy":
+            arr = np.load(path, allow_pickle=False)
+        else:
+            with np.load(path, allow_pickle=False) as archive:
+                keys = list(archive.files)
+                key = "X" if "X" in keys else "x" if "x" in keys else None
+                arr = None if key is None else archive[key]
+                if "y" in keys:
+                    y = archive["y"]
+    except unreadable as err:
+        raise ValueError(
+            f"The file {str(path)!r} could not be read; it may be damaged or incomplete ({err})"
+        ) from None
+    if arr is None:
+        raise ValueError(
+            f"{str(path)!r} has no array named 'X' or 'x' (it has {keys}); "
+            "save the features with np.savez(path, X=features, y=labels)"
+        )
+    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "iufb":
+        raise TypeError(f"{str(path)!r} must hold numbers, got dtype {arr.dtype}")
+    image_shape = None
+    if arr.ndim >= 3:
+        image_shape = tuple(int(s) for s in arr.shape[1:])
+        arr = arr.reshape(arr.shape[0], -1)
+    elif arr.ndim != 2:
+        raise ValueError(
+            f"{str(path)!r} holds an array of shape {arr.shape}; expected 2-D "
+            "(samples × features) or 3-D images (samples × height × width)"
+        )
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"{str(path)!r} holds an empty array of shape {arr.shape}")
+    if arr.dtype.kind == "b":
+        arr = arr.astype(np.float64)
+    if y is not None:
+        y = np.asarray(y)
+        y = check_labels(y, "y", n_samples=arr.shape[0]) if y.dtype.kind in "iuf" else y
+        if len(y) != arr.shape[0]:
+            raise ValueError(f"{str(path)!r}: y has {len(y)} labels but X has {arr.shape[0]} rows")
+    return arr, y, image_shape
+
+
+# ---- MNIST / Fashion-MNIST through Keras ------------------------------------------------
+def _keras_cache_dirs() -> list[Path]:
+    """Where Keras keeps its downloads: ``$KERAS_HOME``, else ``~/.keras``; and the folder
+    it falls back to when that one is not writable (``/tmp/.keras``). Primary one first."""
+    if "KERAS_HOME" in os.environ:
+        primary = Path(os.path.expanduser(os.environ["KERAS_HOME"]))
+    else:
+        home = os.path.expanduser("~")
+        primary = Path(home, ".keras") if os.access(home, os.W_OK) else _KERAS_FALLBACK_DIR
+    return [primary] if primary == _KERAS_FALLBACK_DIR else [primary, _KERAS_FALLBACK_DIR]
+
+
+def _load_keras_images(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 images (n, 28, 28) and labels: from the Keras cache, else via Keras' loader."""
+    source = "fashion_mnist" if name == "fashion_mnist" else "mnist"
+    subdir, files = _KERAS_FILES[source]
+    for cache in _keras_cache_dirs():
+        paths = [cache / subdir / f for f in files]
+        if all(p.is_file() for p in paths):
+            (x_train, y_train), (x_test, y_test) = _read_keras_cache(source, paths)
+            break
+    else:
+        folder = _keras_cache_dirs()[0] / subdir
+        (x_train, y_train), (x_test, y_test) = _download_with_keras(source, folder, files)
+    if name == "mnist_test":
+        return np.asarray(x_test), np.asarray(y_test).astype(np.int64)
+    images = np.concatenate([x_train, x_test])
+    labels = np.concatenate([y_train, y_test]).astype(np.int64)
+    return images, labels
+
+
+def _read_keras_cache(source: str, paths: list[Path]) -> tuple[tuple, tuple]:
+    """Read Keras' cached files directly (same formats its loaders read)."""
+    try:
+        if source == "mnist":
+            with np.load(paths[0], allow_pickle=False) as f:
+                return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+        y_train = _read_idx(paths[0], ndim=1)
+        x_train = _read_idx(paths[1], ndim=3)
+        y_test = _read_idx(paths[2], ndim=1)
+        x_test = _read_idx(paths[3], ndim=3)
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as err:
+        raise ValueError(
+            f"The cached {source} file(s) in {str(paths[0].parent)!r} could not be read "
+            f"({err}). Delete them and load again to download a fresh copy."
+        ) from None
+    if len(x_train) != len(y_train) or len(x_test) != len(y_test):
+        raise ValueError(f"The cached {source} files in {str(paths[0].parent)!r} do not match")
+    return (x_train, y_train), (x_test, y_test)
+
+
+def _read_idx(path: Path, ndim: int) -> np.ndarray:
+    """Read a gzipped IDX file of unsigned bytes (the MNIST distribution format)."""
+    with gzip.open(path, "rb") as handle:
+        data = handle.read()
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise ValueError(f"{path.name} is too short to be an IDX file")
+    magic = int.from_bytes(data[:4], "big")
+    if magic != 0x0800 + ndim:
+        raise ValueError(f"{path.name} is not a {ndim}-D IDX file of bytes")
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    body = np.frombuffer(data, dtype=np.uint8, offset=header)
+    if body.size != int(np.prod(shape)):
+        raise ValueError(f"{path.name} is truncated: expected {shape}, got {body.size} values")
+    return body.reshape(shape)
+
+
+def _download_with_keras(source: str, folder: Path, files: tuple[str, ...]) -> tuple:
+    """Fetch with ``keras.datasets.<source>.load_data`` (downloads once, then cached)."""
+    import keras
+
+    loader = keras.datasets.mnist if source == "mnist" else keras.datasets.fashion_mnist
+    previous = socket.getdefaulttimeout()
+    if previous is None:  # without a timeout an unreachable server can hang for minutes
+        socket.setdefaulttimeout(_DOWNLOAD_SOCKET_TIMEOUT)
+    try:
+        return loader.load_data()
+    except Exception as err:  # Keras wraps network failures in a bare Exception
+        urls = ", ".join(_KERAS_ORIGIN + f for f in files)
+        raise RuntimeError(
+            f"The {source} dataset is not cached on this computer and could not be "
+            f"downloaded (is there no network?). Cause: {err}\n"
+            f"Either connect to the internet and try again, or download {urls} elsewhere "
+            f"and copy the file(s) into {str(folder)!r}. "
+            "The 'digits' dataset needs no download."
+        ) from err
+    finally:
+        socket.setdefaulttimeout(previous)

@@ -1,0 +1,525 @@
+"""Choosing the number of clusters, and checking that a clustering is stable.
+
+Four ways to pick k, each a column of :func:`sweep_k`'s table:
+
+* **elbow** — K-means inertia (within-cluster sum of squares) always falls as k grows; look
+  for the k after which it stops falling fast (:func:`find_elbow` makes that a rule);
+* **silhouette** — the k with the highest mean silhouette;
+* **gap statistic** — compare log-inertia with what uniformly scattered data of the same
+  extent would give (:func:`gap_statistic`; Tibshirani, Walther & Hastie, 2001);
+* **BIC** — fit a Gaussian mixture per k and take the lowest Bayesian information criterion.
+
+They often disagree; that disagreement is itself worth showing. :func:`stability` asks a
+different question: does the same method give the same answer with another seed, or on a
+resampled data set?
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.utils import check_random_state
+from threadpoolctl import threadpool_limits
+
+from deepclust_lab._checks import as_float_matrix, check_choice, check_int, check_labels
+from deepclust_lab.metrics import SILHOUETTE_MAX_SAMPLES, external_scores
+
+__all__ = [
+    "SWEEP_COLUMNS",
+    "StabilityResult",
+    "find_elbow",
+    "gap_statistic",
+    "stability",
+    "sweep_k",
+]
+
+SWEEP_COLUMNS = ("k", "inertia", "silhouette", "gap", "gap_se", "bic")
+"""The columns of :func:`sweep_k`'s table, in order."""
+
+_KMEANS_N_INIT = 3  # restarts per K-means fit: cheap insurance against a poor local optimum
+# Below this many matrix entries one thread is faster: these loops run many small fits, and
+# waking a thread pool for each costs more than the fit (5-10x slower on a busy 2-core laptop).
+_SINGLE_THREAD_MAX_SIZE = 2_000_000
+
+
+# --------------------------------------------------------------------------------------
+# checks and small steps
+# --------------------------------------------------------------------------------------
+def _check_k_values(k_values: Any, n_samples: int, *, low: int = 1) -> np.ndarray:
+    if isinstance(k_values, (int, np.integer)):
+        raise TypeError(f"k_values must be a sequence of ints such as range(2, 11), got {k_values}")
+    try:
+        values = list(k_values)
+    except TypeError:
+        raise TypeError(
+            f"k_values must be a sequence of ints such as range(2, 11), got {k_values!r}"
+        ) from None
+    if not values:
+        raise ValueError("k_values is empty; give at least one number of clusters")
+    ks = sorted({check_int(k, "each k in k_values", low=low) for k in values})
+    if ks[-1] > n_samples:
+        raise ValueError(
+            f"k={ks[-1]} in k_values is larger than the number of samples ({n_samples})"
+        )
+    return np.asarray(ks, dtype=int)
+
+
+def _threads_for(X: np.ndarray) -> AbstractContextManager:
+    """Run small problems on one thread (OpenMP and BLAS), big ones with the default pool."""
+    return threadpool_limits(1) if X.size <= _SINGLE_THREAD_MAX_SIZE else nullcontext()
+
+
+def _seed(rng: np.random.RandomState) -> int:
+    return int(rng.randint(np.iinfo(np.int32).max))
+
+
+def _kmeans_inertia(X: np.ndarray, k: int, seed: int) -> tuple[float, np.ndarray]:
+    model = KMeans(n_clusters=k, n_init=_KMEANS_N_INIT, random_state=seed).fit(X)
+    return float(model.inertia_), model.labels_
+
+
+def _log(w: float) -> float:
+    return float(np.log(max(w, np.finfo(float).tiny)))  # W_k is 0 only when k >= distinct points
+
+
+def _reference_sampler(
+    X: np.ndarray, reference: str
+) -> Callable[[np.random.RandomState], np.ndarray]:
+    """Draw data sets uniformly in the bounding box of X (or of X in its principal axes)."""
+    if reference == "box":
+        low, high = X.min(axis=0), X.max(axis=0)
+        return lambda rng: rng.uniform(low, high, size=X.shape)
+    mean = X.mean(axis=0)
+    _, _, vt = np.linalg.svd(X - mean, full_matrices=False)
+    rotated = (X - mean) @ vt.T
+    low, high = rotated.min(axis=0), rotated.max(axis=0)
+    return lambda rng: rng.uniform(low, high, size=rotated.shape) @ vt + mean
+
+
+def _gap_table(
+    X: np.ndarray,
+    ks: np.ndarray,
+    log_w: np.ndarray,
+    n_refs: int,
+    rng: np.random.RandomState,
+    reference: str,
+) -> pd.DataFrame:
+    draw = _reference_sampler(X, reference)
+    ref_log_w = np.empty((n_refs, len(ks)))
+    for b in range(n_refs):
+        Z = draw(rng)
+        for i, k in enumerate(ks):
+            ref_log_w[b, i] = _log(_kmeans_inertia(Z, int(k), _seed(rng))[0])
+    gap = ref_log_w.mean(axis=0) - log_w
+    gap_se = ref_log_w.std(axis=0) * np.sqrt(1.0 + 1.0 / n_refs)
+    table = pd.DataFrame(
+        {"k": ks, "gap": gap, "gap_se": gap_se, "log_w": log_w, "ref_log_w": ref_log_w.mean(axis=0)}
+    )
+    table.attrs["best_k"] = _choose_gap_k(ks, gap, gap_se)
+    return table
+
+
+def _choose_gap_k(ks: np.ndarray, gap: np.ndarray, gap_se: np.ndarray) -> int:
+    """Smallest k with Gap(k) >= Gap(k+1) - s(k+1); the largest gap if no k passes."""
+    for i in range(len(ks) - 1):
+        if gap[i] >= gap[i + 1] - gap_se[i + 1]:
+            return int(ks[i])
+    return int(ks[int(np.argmax(gap))])
+
+
+# --------------------------------------------------------------------------------------
+# public functions
+# --------------------------------------------------------------------------------------
+def find_elbow(k_values: Iterable[int], values: Iterable[float]) -> int:
+    """The "elbow" of a falling curve: the point farthest below the straight line (chord)
+    joining its first and last points.
+
+    Both axes are first rescaled to [0, 1], so the answer does not depend on units. This is
+    the idea behind the "kneedle" method (Satopää et al., 2011) without its smoothing.
+
+    Parameters
+    ----------
+    k_values : sequence of int
+        The x positions (numbers of clusters), at least three, in increasing order.
+    values : sequence of float
+        The curve, e.g. K-means inertia for each k.
+
+    Returns
+    -------
+    int
+        The k at the elbow. If no point lies below the chord (a straight or bulging curve),
+        the first k is returned.
+
+    Examples
+    --------
+    >>> from deepclust_lab.selection import find_elbow
+    >>> find_elbow([1, 2, 3, 4, 5, 6], [100, 40, 12, 10, 9, 8])
+    3
+    """
+    ks = np.asarray(list(k_values), dtype=float)
+    y = np.asarray(list(values), dtype=float)
+    if ks.ndim != 1 or ks.shape != y.shape:
+        raise ValueError(
+            f"k_values and values must be 1-D and the same length, got {ks.shape} and {y.shape}"
+        )
+    if len(ks) < 3:
+        raise ValueError(f"an elbow needs at least 3 points, got {len(ks)}")
+    if not np.isfinite(y).all():
+        raise ValueError("values contains NaN or infinite entries")
+    if np.any(np.diff(ks) <= 0):
+        raise ValueError("k_values must be strictly increasing")
+    x = (ks - ks[0]) / (ks[-1] - ks[0])
+    span = y.max() - y.min()
+    if span == 0:
+        return int(ks[0])
+    yn = (y - y.min()) / span
+    chord = yn[0] + (yn[-1] - yn[0]) * x
+    below = chord - yn
+    if below.max() <= 1e-9:  # on or above the chord, up to rounding: no elbow
+        return int(ks[0])
+    return int(ks[int(np.argmax(below))])
+
+
+def gap_statistic(
+    X: Any,
+    k_values: Iterable[int] = range(1, 11),
+    n_refs: int = 10,
+    random_state: int | np.random.RandomState | np.random.Generator | None = 0,
+    *,
+    reference: str = "box",
+) -> pd.DataFrame:
+    """The gap statistic of Tibshirani, Walther & Hastie (2001) for each k.
+
+    For each k, ``W_k`` is the K-means within-cluster sum of squares (scikit-learn's
+    ``KMeans``, 3 restarts). The same is computed on ``n_refs`` reference data sets drawn
+    uniformly at random in the bounding box of X, which have no clusters at all. Then
+
+    * ``Gap(k) = mean over references of log W*_k  -  log W_k``
+    * ``s_k = sd(log W*_k) * sqrt(1 + 1/n_refs)`` (the simulation error)
+
+    and the chosen k is the smallest with ``Gap(k) >= Gap(k+1) - s_(k+1)``, where "k+1" is
+    the next value in ``k_values``. If no k passes, the k with the largest gap is chosen.
+    Unlike the silhouette, the gap can choose k = 1 ("no clusters here").
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The data.
+    k_values : iterable of int, default range(1, 11)
+        The numbers of clusters to try (sorted, duplicates dropped).
+    n_refs : int, default 10
+        Number of reference data sets (B in the paper).
+    random_state : int, RandomState or None, default 0
+        Seeds the reference draws and K-means.
+    reference : {"box", "pca"}, default "box"
+        ``"box"``: the axis-aligned bounding box. ``"pca"``: the box aligned with the
+        principal axes of X (the paper's second option, better for elongated data).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``k``, ``gap``, ``gap_se``, ``log_w`` (log W_k of the data) and
+        ``ref_log_w`` (its mean over the references); ``table.attrs["best_k"]`` holds the
+        chosen k.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> from deepclust_lab.selection import gap_statistic
+    >>> X, _ = make_blobs(300, centers=3, cluster_std=0.5, random_state=1)
+    >>> gap_statistic(X, range(1, 7), n_refs=5).attrs["best_k"]
+    3
+    """
+    X = as_float_matrix(X)
+    ks = _check_k_values(k_values, X.shape[0])
+    n_refs = check_int(n_refs, "n_refs", low=1)
+    check_choice(reference, "reference", ["box", "pca"])
+    rng = check_random_state(random_state)
+    with _threads_for(X):
+        log_w = np.array([_log(_kmeans_inertia(X, int(k), _seed(rng))[0]) for k in ks])
+        return _gap_table(X, ks, log_w, n_refs, rng, reference)
+
+
+def sweep_k(
+    X: Any,
+    k_values: Iterable[int] = range(2, 11),
+    *,
+    random_state: int | np.random.RandomState | np.random.Generator | None = 0,
+    n_refs: int = 10,
+    gap: bool = True,
+    bic: bool = True,
+) -> pd.DataFrame:
+    """Fit a model for each k and tabulate the usual criteria for choosing k.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The data.
+    k_values : iterable of int, default range(2, 11)
+        The numbers of clusters to try (sorted, duplicates dropped).
+    random_state : int, RandomState or None, default 0
+        Seeds every K-means fit, the gap statistic's reference draws and the mixtures.
+    n_refs : int, default 10
+        Reference data sets for the gap statistic.
+    gap, bic : bool, default True
+        Compute the gap statistic / the Gaussian-mixture BIC (the slower columns). When
+        off, their columns hold NaN.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per k with the columns :data:`SWEEP_COLUMNS`:
+
+        * ``inertia``: K-means within-cluster sum of squares (lower always, look for the elbow);
+        * ``silhouette``: mean silhouette of the K-means labels (higher is better; NaN for
+          k = 1; computed on at most 5000 points);
+        * ``gap``, ``gap_se``: see :func:`gap_statistic`;
+        * ``bic``: BIC of a full-covariance Gaussian mixture (lower is better).
+
+        ``table.attrs["best"]`` is a dict with the k each criterion picks:
+        ``{"elbow": ..., "silhouette": ..., "gap": ..., "bic": ...}``; ``"elbow"`` comes
+        from :func:`find_elbow` on the inertia (``None`` with fewer than 3 k values), and
+        ``"gap"`` / ``"bic"`` are ``None`` when switched off.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> from deepclust_lab.selection import sweep_k
+    >>> X, _ = make_blobs(300, centers=4, cluster_std=0.6, random_state=0)
+    >>> table = sweep_k(X, range(2, 8), n_refs=5)
+    >>> list(table.columns)
+    ['k', 'inertia', 'silhouette', 'gap', 'gap_se', 'bic']
+    >>> table.attrs["best"]
+    {'elbow': 4, 'silhouette': 4, 'gap': 4, 'bic': 4}
+    """
+    X = as_float_matrix(X)
+    ks = _check_k_values(k_values, X.shape[0])
+    n_refs = check_int(n_refs, "n_refs", low=1)
+    rng = check_random_state(random_state)
+    n = X.shape[0]
+
+    with _threads_for(X):
+        inertia = np.empty(len(ks))
+        silhouette = np.full(len(ks), np.nan)
+        sample = min(n, SILHOUETTE_MAX_SAMPLES)
+        for i, k in enumerate(ks):
+            inertia[i], labels = _kmeans_inertia(X, int(k), _seed(rng))
+            if 2 <= len(np.unique(labels)) <= n - 1:
+                silhouette[i] = silhouette_score(
+                    X, labels, sample_size=sample if sample < n else None, random_state=_seed(rng)
+                )
+
+        gap_values = np.full(len(ks), np.nan)
+        gap_se = np.full(len(ks), np.nan)
+        best_gap = None
+        if gap:
+            log_w = np.array([_log(w) for w in inertia])
+            gap_table = _gap_table(X, ks, log_w, n_refs, rng, "box")
+            gap_values, gap_se = gap_table["gap"].to_numpy(), gap_table["gap_se"].to_numpy()
+            best_gap = gap_table.attrs["best_k"]
+
+        bic_values = np.full(len(ks), np.nan)
+        if bic:
+            from sklearn.mixture import GaussianMixture
+
+            for i, k in enumerate(ks):
+                mixture = GaussianMixture(n_components=int(k), random_state=_seed(rng)).fit(X)
+                bic_values[i] = mixture.bic(X)
+
+    table = pd.DataFrame(
+        {
+            "k": ks,
+            "inertia": inertia,
+            "silhouette": silhouette,
+            "gap": gap_values,
+            "gap_se": gap_se,
+            "bic": bic_values,
+        }
+    )
+    table.attrs["best"] = {
+        "elbow": find_elbow(ks, inertia) if len(ks) >= 3 else None,
+        "silhouette": None if np.isnan(silhouette).all() else int(ks[np.nanargmax(silhouette)]),
+        "gap": best_gap,
+        "bic": int(ks[np.argmin(bic_values)]) if bic else None,
+    }
+    return table
+
+
+@dataclass(repr=False)
+class StabilityResult:
+    """What :func:`stability` found.
+
+    Attributes
+    ----------
+    seeds : list of int
+        The seed of each run.
+    labels : list of ndarray
+        The labels each run returned, one per row it was given.
+    indices : list of ndarray
+        The rows of X each run was given (all rows, in order, unless bootstrapping).
+    pairwise_ari : ndarray of shape (n_runs, n_runs)
+        Adjusted Rand index between every two runs, on the points both were given
+        (1 on the diagonal).
+    mean_ari, std_ari : float
+        Mean and standard deviation (NumPy's, ddof=0) of the pairwise ARI over all pairs.
+    scores : pandas.DataFrame or None
+        One row per run with ACC, NMI and ARI against ``y_true``; ``None`` without it.
+    """
+
+    seeds: list[int]
+    labels: list[np.ndarray]
+    indices: list[np.ndarray]
+    pairwise_ari: np.ndarray
+    mean_ari: float
+    std_ari: float
+    scores: pd.DataFrame | None
+
+    def summary(self) -> pd.DataFrame:
+        """A small table: mean and std of the pairwise ARI and of each score against y_true.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from deepclust_lab.selection import stability
+        >>> X = np.array([[0.0], [0.1], [5.0], [5.1]])
+        >>> result = stability(lambda X, seed: (X[:, 0] > 2).astype(int), X, seeds=[0, 1])
+        >>> result.summary()
+                      mean  std
+        pairwise ARI   1.0  0.0
+        """
+        rows = {"pairwise ARI": (self.mean_ari, self.std_ari)}
+        if self.scores is not None:
+            for name in self.scores.columns:
+                column = self.scores[name].to_numpy(dtype=float)
+                rows[name] = (float(column.mean()), float(column.std()))
+        return pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "std"])
+
+    def __repr__(self) -> str:
+        text = (
+            f"StabilityResult({len(self.seeds)} runs, "
+            f"pairwise ARI {self.mean_ari:.3f} ± {self.std_ari:.3f}"
+        )
+        if self.scores is not None:
+            for name in self.scores.columns:
+                column = self.scores[name].to_numpy(dtype=float)
+                text += f", {name} {column.mean():.3f} ± {column.std():.3f}"
+        return text + ")"
+
+
+def stability(
+    fit_predict: Callable[[np.ndarray, int], Any],
+    X: Any,
+    seeds: Iterable[int] = range(5),
+    *,
+    y_true: Any | None = None,
+    bootstrap: bool = False,
+    random_state: int | np.random.RandomState | np.random.Generator | None = 0,
+) -> StabilityResult:
+    """Run a clustering method several times and measure how much its answers agree.
+
+    Parameters
+    ----------
+    fit_predict : callable ``(X, seed) -> labels``
+        Clusters the rows it is given with that seed and returns one label per row, e.g.
+        ``lambda X, seed: KMeans(4, random_state=seed).fit_predict(X)``.
+    X : array-like of shape (n_samples, n_features)
+        The data.
+    seeds : iterable of int, default range(5)
+        One run per seed; at least two.
+    y_true : array-like of shape (n_samples,), optional
+        True classes; when given, every run is also scored (ACC, NMI, ARI) against them.
+    bootstrap : bool, default False
+        If True, each run gets its own bootstrap sample (n rows drawn with replacement,
+        seeded by ``random_state``); two runs are then compared on the points both drew
+        (a point drawn twice keeps the label of its first copy). This tests stability
+        under a change of data, not only of initialisation.
+    random_state : int, RandomState or None, default 0
+        Seeds the bootstrap draws (the seeds of the runs come from ``seeds``).
+
+    Returns
+    -------
+    StabilityResult
+        Labels per run, the pairwise ARI matrix, its mean ± std, and the scores against
+        ``y_true``; ``result.summary()`` shows them as a table.
+
+    Examples
+    --------
+    >>> from sklearn.cluster import KMeans
+    >>> from sklearn.datasets import make_blobs
+    >>> from deepclust_lab.selection import stability
+    >>> X, y = make_blobs(200, centers=3, cluster_std=0.5, random_state=0)
+    >>> def kmeans(X, seed):
+    ...     return KMeans(3, n_init=1, random_state=seed).fit_predict(X)
+    >>> result = stability(kmeans, X, seeds=range(3), y_true=y)
+    >>> round(result.mean_ari, 3), round(float(result.scores["ACC"].mean()), 3)
+    (1.0, 1.0)
+    """
+    if not callable(fit_predict):
+        raise TypeError(
+            f"fit_predict must be a function (X, seed) -> labels, got {type(fit_predict).__name__}"
+        )
+    X = as_float_matrix(X)
+    n = X.shape[0]
+    if not isinstance(seeds, Iterable):
+        raise TypeError(f"seeds must be a sequence of ints such as range(5), got {seeds!r}")
+    seed_list = [check_int(s, "each seed in seeds", low=0) for s in seeds]
+    if len(seed_list) < 2:
+        raise ValueError(f"stability needs at least 2 seeds to compare runs, got {len(seed_list)}")
+    if y_true is not None:
+        y_true = check_labels(y_true, "y_true", n_samples=n)
+    rng = check_random_state(random_state)
+
+    labels: list[np.ndarray] = []
+    indices: list[np.ndarray] = []
+    per_point: list[dict[str, np.ndarray]] = []  # unique rows of each run and their labels
+    for seed in seed_list:
+        rows = rng.randint(0, n, size=n) if bootstrap else np.arange(n)
+        result = np.asarray(fit_predict(X[rows], seed))
+        if result.ndim != 1 or len(result) != len(rows):
+            raise ValueError(
+                f"fit_predict returned labels of shape {result.shape} for {len(rows)} rows "
+                f"(seed {seed}); it must return one label per row"
+            )
+        labels.append(result)
+        indices.append(rows)
+        unique_rows, first = np.unique(rows, return_index=True)
+        per_point.append({"rows": unique_rows, "labels": result[first]})
+
+    n_runs = len(seed_list)
+    pairwise = np.eye(n_runs)
+    pair_values = []
+    for i in range(n_runs):
+        for j in range(i + 1, n_runs):
+            a, b = per_point[i], per_point[j]
+            _, ia, ib = np.intersect1d(
+                a["rows"], b["rows"], assume_unique=True, return_indices=True
+            )
+            ari = adjusted_rand_score(a["labels"][ia], b["labels"][ib]) if len(ia) >= 2 else np.nan
+            pairwise[i, j] = pairwise[j, i] = ari
+            pair_values.append(ari)
+    pair_values = np.asarray(pair_values, dtype=float)
+
+    scores = None
+    if y_true is not None:
+        records = []
+        for run in per_point:
+            full = external_scores(y_true[run["rows"]], run["labels"])
+            records.append({name: full[name] for name in ("ACC", "NMI", "ARI")})
+        scores = pd.DataFrame.from_records(records, index=pd.Index(seed_list, name="seed"))
+
+    return StabilityResult(
+        seeds=seed_list,
+        labels=labels,
+        indices=indices,
+        pairwise_ari=pairwise,
+        mean_ari=float(np.nanmean(pair_values)),
+        std_ari=float(np.nanstd(pair_values)),
+        scores=scores,
+    )
