@@ -17,7 +17,7 @@ venv: $(STAMP)
 
 ## make demo: the headless main job on digits: results table on stdout, figures in outputs/
 demo: $(STAMP)
-	$(BIN)/deepclust-lab demo --figures outputs
+	$(BIN)/deepclust-lab demo --out outputs
 
 ## make test: unit tests, every notebook through nbval, and the browser tests
 test: $(STAMP) browser-deps

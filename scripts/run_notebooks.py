@@ -24,6 +24,7 @@ def run(path: Path, timeout: int) -> float:
         nb,
         timeout=timeout,
         kernel_name="python3",
+        record_timing=False,  # no timestamps in cell metadata: re-runs change only outputs
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()

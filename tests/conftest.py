@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 import matplotlib  # noqa: E402
 
+# Agg for the tests in this process only; an MPLBACKEND variable would leak into the
+# notebook kernels nbval starts and stop their inline figures from showing.
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402

@@ -1,0 +1,212 @@
+"""The headless main job behind ``deepclust-lab demo`` (and ``make demo``).
+
+1. K-means from scratch against scikit-learn's Lloyd K-means, from the same k-means++ start,
+   on the toy sets and digits: same labels, same inertia, time.
+2. Every ``DeepClusterer`` method side by side on digits: ACC / NMI / ARI and seconds.
+3. Figures of the best run (embedding, confusion matrix, reconstructions, K-means steps).
+
+``notebook_figures`` re-runs every notebook and saves each figure it shows, at a size that
+reads on a projector: the instructor's way to regenerate the course's figures.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["kmeans_comparison", "method_comparison", "notebook_figures", "run_demo"]
+
+QUICK_METHODS = ("kmeans", "ae-kmeans")
+
+
+def _markdown(rows: list[dict], columns: list[str]) -> str:
+    def cell(value: object) -> str:
+        if isinstance(value, float):
+            return f"{value:.3f}"
+        return str(value)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(row[c]) for c in columns) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def kmeans_comparison(seed: int = 0) -> list[dict]:
+    """Fit the kit's K-means and scikit-learn's from the same k-means++ centres."""
+    from sklearn.cluster import KMeans as SKKMeans
+    from sklearn.metrics import adjusted_rand_score
+
+    from deepclust_lab.data import load_dataset
+    from deepclust_lab.kmeans import KMeans, kmeans_plusplus
+    from deepclust_lab.metrics import cluster_accuracy
+
+    rows = []
+    for name in ("blobs", "anisotropic", "varied_density", "moons", "digits"):
+        data = load_dataset(name, random_state=seed)
+        X = np.asarray(data.X, dtype=np.float64)
+        k = len(np.unique(data.y))
+        init = kmeans_plusplus(X, k, random_state=seed)
+        start = time.perf_counter()
+        ours = KMeans(k, init=init, n_init=1).fit(X)
+        t_ours = time.perf_counter() - start
+        start = time.perf_counter()
+        ref = SKKMeans(k, init=init, n_init=1, algorithm="lloyd").fit(X)
+        t_ref = time.perf_counter() - start
+        rows.append({
+            "dataset": name, "n": len(X), "k": k,
+            "ACC": cluster_accuracy(data.y, ours.labels_),
+            "ARI": adjusted_rand_score(data.y, ours.labels_),
+            "same labels": bool(np.array_equal(ours.labels_, ref.labels_)),
+            "max centre diff": f"{np.abs(ours.cluster_centers_ - ref.cluster_centers_).max():.1e}",
+            "iterations (ours/sklearn)": f"{ours.n_iter_}/{ref.n_iter_}",
+            "ms (ours/sklearn)": f"{1000 * t_ours:.0f}/{1000 * t_ref:.0f}",
+        })
+    return rows
+
+
+def method_comparison(methods: tuple[str, ...], seed: int = 0, preset: str | None = None):
+    """Fit every method on digits; return ``(rows, fitted_models, dataset)``."""
+    from deepclust_lab.data import load_dataset
+    from deepclust_lab.metrics import external_scores
+    from deepclust_lab.pipeline import DeepClusterer
+
+    data = load_dataset("digits")
+    rows, models = [], {}
+    for method in methods:
+        options = {} if preset is None else {"preset": preset}
+        model = DeepClusterer(10, method=method, random_state=seed, **options)
+        start = time.perf_counter()
+        labels = model.fit_predict(data.X)
+        seconds = time.perf_counter() - start
+        scores = external_scores(data.y, labels)
+        rows.append({"method": method, "ACC": scores["ACC"], "NMI": scores["NMI"],
+                     "ARI": scores["ARI"], "seconds": f"{seconds:.1f}"})
+        models[method] = model
+    return rows, models, data
+
+
+def _save(fig, path: Path) -> None:
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+
+
+def _figures(out: Path, models: dict, data, seed: int) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from deepclust_lab import plotting
+    from deepclust_lab.data import load_dataset
+    from deepclust_lab.kmeans import KMeans
+    from deepclust_lab.metrics import cluster_accuracy
+
+    written = []
+    blobs = load_dataset("blobs", random_state=seed)
+    km = KMeans(4, init="random", n_init=1, random_state=seed, keep_history=True).fit(blobs.X)
+    fig = plotting.plot_kmeans_steps(km.history_, blobs.X)
+    fig = getattr(fig, "figure", fig)
+    _save(fig, out / "kmeans_steps.png")
+    written.append(out / "kmeans_steps.png")
+
+    best = max(models, key=lambda m: cluster_accuracy(data.y, models[m].labels_))
+    model = models[best]
+    codes = np.asarray(model.embedding_)
+    if codes.shape[1] > 2:
+        from sklearn.decomposition import PCA
+
+        codes = PCA(2, random_state=seed).fit_transform(codes)
+    fig, ax = plt.subplots(figsize=(7, 6))
+    plotting.plot_embedding(codes, model.labels_, ax=ax, title=f"digits, {best}: embedding by cluster")
+    _save(fig, out / "embedding.png")
+    fig, ax = plt.subplots(figsize=(7, 6))
+    plotting.plot_confusion_matrix(data.y, model.labels_, ax=ax)
+    ax.set_title(f"digits, {best}: classes vs matched clusters")
+    _save(fig, out / "confusion_matrix.png")
+    written += [out / "embedding.png", out / "confusion_matrix.png"]
+
+    for model in models.values():
+        reconstruct = getattr(model, "reconstruct", None)
+        if reconstruct is not None:
+            X_rec = reconstruct(data.X[:10])
+            fig = plotting.plot_reconstructions(data.X[:10], X_rec, data.image_shape, n=10)
+            _save(getattr(fig, "figure", fig), out / "reconstructions.png")
+            written.append(out / "reconstructions.png")
+            break
+    plt.close("all")
+    return written
+
+
+def run_demo(out: Path, *, quick: bool = False, seed: int = 0) -> str:
+    """Run the demo, write ``results.md`` and the figures into ``out``; return the tables."""
+    from deepclust_lab.pipeline import METHODS
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    km_rows = kmeans_comparison(seed)
+    methods = QUICK_METHODS if quick else METHODS
+    rows, models, data = method_comparison(methods, seed, preset="fast" if quick else None)
+    _figures(out, models, data, seed)
+    text = "\n\n".join([
+        "## K-means from scratch vs scikit-learn (same k-means++ start)",
+        _markdown(km_rows, list(km_rows[0])),
+        f"## Clustering digits (1797 x 64, 10 classes), seed {seed}",
+        _markdown(rows, ["method", "ACC", "NMI", "ARI", "seconds"]),
+    ])
+    (out / "results.md").write_text(text + "\n")
+    return text
+
+
+def notebook_figures(directory: Path, *, fmt: str = "png", timeout: int = 900) -> list[Path]:
+    """Re-run every shipped notebook and save each figure it shows into ``directory``.
+
+    Figures are drawn at 150 dpi with larger fonts so they read on a projector; ``fmt`` is
+    ``"png"`` or ``"svg"``. Files are named ``<notebook>-fig<N>.<fmt>``.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    from deepclust_lab._checks import check_choice
+    from deepclust_lab.cli import notebook_dir
+
+    fmt = check_choice(fmt, "fmt", ("png", "svg"))
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    setup = (
+        "import matplotlib as _mpl\n"
+        "_mpl.rcParams.update({'figure.dpi': 150, 'font.size': 13, 'axes.titlesize': 15,"
+        " 'axes.labelsize': 13})\n"
+        f"get_ipython().run_line_magic('config', \"InlineBackend.figure_formats = ['{fmt}']\")\n"
+    )
+    mime = "image/png" if fmt == "png" else "image/svg+xml"
+    written = []
+    for source in sorted(notebook_dir().glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(source, as_version=4)
+        nb.cells.insert(0, nbformat.v4.new_code_cell(setup))
+        with tempfile.TemporaryDirectory() as tmp:
+            env_backend = os.environ.get("MPLBACKEND")
+            os.environ.pop("MPLBACKEND", None)  # let the kernel use the inline backend
+            try:
+                NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                               resources={"metadata": {"path": tmp}}).execute()
+            finally:
+                if env_backend is not None:
+                    os.environ["MPLBACKEND"] = env_backend
+        count = 0
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                data = output.get("data", {})
+                if mime not in data:
+                    continue
+                count += 1
+                path = directory / f"{source.stem}-fig{count:02d}.{fmt}"
+                payload = data[mime]
+                if fmt == "png":
+                    path.write_bytes(base64.b64decode(payload))
+                else:
+                    path.write_text(payload if isinstance(payload, str) else "".join(payload))
+                written.append(path)
+    return written

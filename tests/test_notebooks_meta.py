@@ -1,0 +1,124 @@
+"""The notebook rules that nbval does not check, for every notebooks/*.ipynb.
+
+* files are named NN_short_name.ipynb and numbered 00, 01, 02, ... without gaps;
+* the first cell is Markdown: a '# ' title, a 'Learning goals' list and the expected run time;
+* the second cell imports and runs ``%load_ext deepclust_lab``;
+* the notebook is committed with outputs from a clean run: every code cell executed, in order;
+* no cell has an error output;
+* no output shows an absolute path, the user name or the host name.
+"""
+
+from __future__ import annotations
+
+import getpass
+import re
+import socket
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+NAME = re.compile(r"^(\d\d)_[a-z0-9]+(_[a-z0-9]+)*\.ipynb$")
+
+# absolute paths that give away where (and as whom) a notebook was run
+PATHS = re.compile(r"(/root\b|/home/|/Users/|/tmp/|/work/|/private/var/|\b[A-Za-z]:\\)")
+# outputs that are pictures or widget state, not text a reader sees
+SKIPPED_MIME = ("image/", "application/vnd.jupyter.widget", "application/pdf")
+_GENERIC_USERS = {"root", "user", "admin", "runner", "jovyan"}  # too common to search for
+
+
+def _ids(paths):
+    return [p.name for p in paths]
+
+
+def _read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def _output_texts(cell) -> list[str]:
+    texts = []
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream":
+            texts.append(output.get("text", ""))
+        elif output.get("output_type") == "error":
+            texts.append("\n".join(output.get("traceback", [])))
+        for mime, value in output.get("data", {}).items():
+            if not mime.startswith(SKIPPED_MIME):
+                texts.append(value if isinstance(value, str) else "".join(value))
+    return texts
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, f"no notebooks found in {NOTEBOOK_DIR}"
+
+
+def test_names_are_numbered_consecutively():
+    numbers = []
+    for path in NOTEBOOKS:
+        match = NAME.match(path.name)
+        assert match, f"{path.name}: name notebooks NN_short_name.ipynb (lower case, underscores)"
+        numbers.append(int(match.group(1)))
+    assert numbers == list(range(len(numbers))), f"notebook numbers must run 00, 01, ...: {numbers}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_first_cell_has_title_goals_and_run_time(path):
+    cell = _read(path).cells[0]
+    assert cell.cell_type == "markdown", "the first cell must be Markdown"
+    text = cell.source
+    assert re.search(r"^# \S", text, re.M), "the first cell needs a '# ' title"
+    goals = re.search(r"learning goals", text, re.I)
+    assert goals, "the first cell needs a 'Learning goals' heading"
+    after = text[goals.end():]
+    assert re.search(r"^\s*(?:[-*]|\d+\.)\s+\S", after, re.M), "list the learning goals"
+    assert re.search(r"run ?time", text, re.I), "state the expected run time"
+    assert re.search(r"\d+\s*(?:s\b|sec|second|min)", text, re.I), "give the run time in s or min"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_second_cell_loads_the_extension(path):
+    cell = _read(path).cells[1]
+    assert cell.cell_type == "code", "the second cell must be the imports (code)"
+    assert re.search(r"^%load_ext deepclust_lab\s*$", cell.source, re.M), \
+        "the second cell must run %load_ext deepclust_lab"
+    assert "import" in cell.source
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_committed_with_outputs_from_a_clean_run(path):
+    counts = []
+    for index, cell in enumerate(_read(path).cells):
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        assert cell.get("execution_count") is not None, \
+            f"cell {index} was not executed; run scripts/run_notebooks.py {path.name}"
+        counts.append(cell.execution_count)
+    assert counts, "a notebook without code?"
+    assert counts == sorted(counts) and len(set(counts)) == len(counts), \
+        f"cells were run out of order {counts}; re-run the notebook top to bottom"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_no_error_outputs(path):
+    for index, cell in enumerate(_read(path).cells):
+        for output in cell.get("outputs", []):
+            assert output.get("output_type") != "error", (
+                f"cell {index} has an error output: {output.get('ename')}: {output.get('evalue')}"
+            )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_no_machine_details_in_outputs(path):
+    user = getpass.getuser()
+    host = socket.gethostname()
+    names = [n for n in (user, host) if len(n) >= 3 and n.lower() not in _GENERIC_USERS]
+    for index, cell in enumerate(_read(path).cells):
+        for text in _output_texts(cell):
+            found = PATHS.search(text)
+            context = text[max(0, found.start() - 40):found.end() + 40] if found else ""
+            assert not found, f"cell {index} shows an absolute path: ...{context}..."
+            for name in names:
+                assert not re.search(rf"\b{re.escape(name)}\b", text), \
+                    f"cell {index} shows the user or host name {name!r}"

@@ -1,0 +1,286 @@
+"""Smoke tests for deepclust_lab.plotting, driven by ``__all__`` (as mglearn tests its plots).
+
+Every public name gets a small call that exercises it; each call asserts what was drawn
+(titles, number of artists), and the helpers must never print.
+"""
+
+from __future__ import annotations
+
+import doctest
+from collections import namedtuple
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from sklearn.cluster import KMeans as SKKMeans
+
+from deepclust_lab import plotting
+
+Step = namedtuple("Step", "centers labels inertia")
+
+
+@pytest.fixture(scope="module")
+def points():
+    rng = np.random.default_rng(0)
+    centers = np.array([[0.0, 0.0], [5.0, 5.0], [0.0, 5.0]])
+    X = np.concatenate([c + rng.normal(scale=0.5, size=(20, 2)) for c in centers])
+    y = np.repeat([0, 1, 2], 20)
+    return X, y, centers
+
+
+@pytest.fixture(scope="module")
+def history(points):
+    X, _, _ = points
+    steps, centers = [], X[[0, 1, 2]]
+    for _ in range(4):
+        d = ((X[:, None, :] - centers[None]) ** 2).sum(-1)
+        labels = d.argmin(1)
+        steps.append(Step(centers.copy(), labels, float(d.min(1).sum())))
+        centers = np.array([X[labels == j].mean(0) for j in range(3)])
+    return steps
+
+
+def _titles(fig: Figure) -> list[str]:
+    return [ax.get_title() for ax in fig.axes]
+
+
+def _marks(fig: Figure) -> dict[str, list[str]]:
+    """First word of each panel title -> the 'k = ...' marks written in that panel."""
+    return {ax.get_title().split()[0].rstrip(","): [t.get_text() for t in ax.texts]
+            for ax in fig.axes}
+
+
+# one case per public name: a function taking the fixtures, calling the helper and asserting
+def case_PALETTE(points, history):
+    assert len(plotting.PALETTE) >= 8
+    assert len(set(plotting.PALETTE)) == len(plotting.PALETTE)
+
+
+def case_cluster_style(points, history):
+    styles = {plotting.cluster_style(j) for j in range(30)}
+    assert len(styles) == 30  # > 10 clusters stay distinguishable
+    assert plotting.cluster_style(-1)[0] not in plotting.PALETTE
+
+
+def case_plot_clusters(points, history):
+    X, y, centers = points
+    ax = plotting.plot_clusters(X, y, centers=centers, title="three groups", legend=True)
+    assert isinstance(ax, Axes)
+    assert ax.get_title() == "three groups"
+    assert ax.get_xlabel() and ax.get_ylabel()
+    assert len(ax.collections) == 3 + 3  # one scatter per cluster + one per centre
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["0", "1", "2"]
+    # drawing into a given Axes returns that Axes
+    _, given = plt.subplots()
+    assert plotting.plot_clusters(X, ax=given) is given
+    assert len(given.collections) == 1
+
+
+def case_plot_kmeans_steps(points, history):
+    X, _, _ = points
+    fig = plotting.plot_kmeans_steps(history, X)
+    assert isinstance(fig, Figure)
+    titles = _titles(fig)
+    assert len(titles) == 4 and titles[0].startswith("step 0: inertia")
+    assert len(fig.axes[0].texts) == 0  # no move before the first step
+    assert len(fig.axes[1].texts) == 3  # one arrow per centre that moved
+    fig = plotting.plot_kmeans_steps(history, X, steps=[0, -1])
+    assert _titles(fig) == [f"step 0: inertia {history[0].inertia:.4g}",
+                            f"step 3: inertia {history[3].inertia:.4g}"]
+    fig = plotting.plot_kmeans_steps(history, X, steps=2)
+    assert len(fig.axes) == 2
+
+
+def case_plot_inertia_curve(points, history):
+    ax = plotting.plot_inertia_curve(history)
+    assert isinstance(ax, Axes)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [s.inertia for s in history])
+    ax = plotting.plot_inertia_curve({"seed 0": history, "seed 1": [9.0, 8.0]})
+    assert len(ax.lines) == 2
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["seed 0", "seed 1"]
+
+
+def case_plot_decision_regions(points, history):
+    X, _, _ = points
+    model = SKKMeans(3, n_init=1, random_state=0).fit(X)
+    ax = plotting.plot_decision_regions(model, X, title="regions", resolution=50)
+    assert ax.get_title() == "regions"
+    assert len(ax.images) == 1
+    assert ax.images[0].get_array().shape == (50, 50)
+
+
+def case_plot_embedding(points, history):
+    X, y, _ = points
+    Z = np.column_stack([X, X[:, :1] * 2])
+    ax = plotting.plot_embedding(Z, y)
+    assert ax.get_xlabel() == "PC 1"
+    assert ax.get_legend() is not None
+    ax = plotting.plot_embedding(X, y, title="given 2-D", legend=False)
+    assert ax.get_title() == "given 2-D" and ax.get_legend() is None
+
+
+def case_plot_images(points, history):
+    images = np.random.default_rng(0).random((12, 64))
+    fig = plotting.plot_images(images, (8, 8), labels=np.arange(12), ncols=5, title="digits")
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(shown) == 12
+    assert shown[3].get_title() == "3"
+    assert fig.get_suptitle() == "digits"
+
+
+def case_plot_reconstructions(points, history):
+    X = np.random.default_rng(0).random((5, 64))
+    fig = plotting.plot_reconstructions(X, X * 0.5, (8, 8), n=4)
+    assert len(fig.axes) == 8
+    assert fig.axes[0].get_ylabel() == "input"
+    assert fig.axes[4].get_ylabel() == "output"
+
+
+def case_plot_training_curve(points, history):
+    ax = plotting.plot_training_curve({"loss": [3.0, 2.0, 1.5], "val_loss": [3.5, 2.5, 2.4]})
+    assert [line.get_label() for line in ax.lines] == ["loss", "val_loss"]
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), [1, 2, 3])
+    assert ax.get_xlabel() == "epoch"
+
+
+def case_plot_confusion_matrix(points, history):
+    y_true = np.array([0, 0, 0, 1, 1, 2, 2, 2])
+    y_pred = np.array([2, 2, 2, 0, 0, 1, 1, 0])
+    ax = plotting.plot_confusion_matrix(y_true, y_pred)
+    assert ax.get_xlabel() == "cluster" and ax.get_ylabel() == "true class"
+    matrix = ax.images[0].get_array()
+    assert matrix.shape == (3, 3)
+    assert matrix.sum() == len(y_true)
+    # clusters are matched to classes, so the diagonal holds the agreements
+    assert np.trace(matrix) == 7
+    assert len(ax.texts) == 9
+    ax = plotting.plot_confusion_matrix(y_true, y_pred, normalize=True)
+    np.testing.assert_allclose(ax.images[0].get_array().sum(axis=1), 1.0)
+
+
+def case_plot_k_selection(points, history):
+    table = {
+        "k": [2, 3, 4, 5],
+        "inertia": [300.0, 60.0, 50.0, 45.0],
+        "silhouette": [0.55, 0.72, 0.6, 0.5],
+        "gap": [0.4, 1.0, 0.95, 0.9],
+        "gap_se": [0.05, 0.05, 0.05, 0.05],
+        "bic": [900.0, 700.0, 720.0, 750.0],
+    }
+    fig = plotting.plot_k_selection(table)
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 4
+    assert _titles(fig)[0].startswith("Inertia")
+    marks = _marks(fig)
+    assert marks["Silhouette"] == ["k = 3"]
+    assert marks["Gap"] == ["k = 3"]
+    assert marks["BIC"] == ["k = 3"]
+    assert marks["Inertia"] == ["k = 3"]  # the elbow
+    # a pandas DataFrame works too, and one criterion can go to a given Axes
+    pd = pytest.importorskip("pandas")
+    fig2, ax = plt.subplots()
+    out = plotting.plot_k_selection(pd.DataFrame(table), ax, metrics=["silhouette"])
+    assert out is fig2 and ax.get_title().startswith("Silhouette")
+    # picks carried by the table (as selection.sweep_k returns them) win over our own rules
+    frame = pd.DataFrame(table)
+    frame.attrs["best"] = {"elbow": 4, "silhouette": 5, "gap": None, "bic": 2}
+    marks = _marks(plotting.plot_k_selection(frame))
+    assert marks == {"Inertia": ["k = 4"], "Silhouette": ["k = 5"], "Gap": [], "BIC": ["k = 2"]}
+
+
+def case_plot_dataset_gallery(points, history):
+    X, y, _ = points
+    fig = plotting.plot_dataset_gallery({"blobs_here": (X, y), "no_labels": X})
+    assert _titles(fig) == ["blobs here", "no labels"]
+    assert len(fig.axes[0].collections) == 3
+
+
+def case_plot_method_comparison(points, history):
+    X, y, _ = points
+    datasets = {"three": (X, y), "again": (X, y)}
+    predictions = {name: {"truth": y, "one cluster": np.zeros_like(y)} for name in datasets}
+    fig = plotting.plot_method_comparison(datasets, predictions, title="methods")
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 4
+    assert _titles(fig)[:2] == ["truth", "one cluster"]
+    assert fig.axes[0].get_ylabel() == "three"
+    assert [t.get_text() for t in fig.axes[0].texts] == ["ARI 1.00"]
+    assert [t.get_text() for t in fig.axes[1].texts] == ["ARI 0.00"]
+    fig = plotting.plot_method_comparison(
+        {"three": (X, y)}, {"three": {"a": y}}, scores={"three": {"a": 0.123}}
+    )
+    assert [t.get_text() for t in fig.axes[0].texts] == ["0.12"]
+
+
+CASES = {name[len("case_"):]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+
+def test_every_public_name_has_a_case():
+    assert sorted(CASES) == sorted(plotting.__all__)
+
+
+@pytest.mark.parametrize("name", plotting.__all__)
+def test_public_name(name, points, history, capsys):
+    CASES[name](points, history)
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == "", "plot helpers must not print"
+
+
+def test_gallery_loads_toy_sets_by_name():
+    fig = plotting.plot_dataset_gallery(["moons", "circles"], n_samples=100)
+    assert _titles(fig) == ["moons", "circles"]
+    assert sum(len(c.get_offsets()) for c in fig.axes[0].collections) == 100
+
+
+def test_kmeans_steps_accepts_a_fitted_model(points):
+    from deepclust_lab import KMeans
+
+    X, _, _ = points
+    model = KMeans(3, n_init=1, random_state=0, keep_history=True).fit(X)
+    fig = plotting.plot_kmeans_steps(model, X)
+    assert 1 <= len(fig.axes) <= 6
+    ax = plotting.plot_inertia_curve(model)
+    assert len(ax.lines[0].get_ydata()) == len(model.history_)
+
+
+def test_bad_inputs_give_clear_errors(points, history):
+    X, y, _ = points
+    with pytest.raises(ValueError, match="2 columns"):
+        plotting.plot_clusters(np.ones((5, 3)), [0] * 5)
+    with pytest.raises(ValueError, match="labels has 3 entries"):
+        plotting.plot_clusters(X, [0, 1, 2])
+    with pytest.raises(ValueError, match="steps must be indices"):
+        plotting.plot_kmeans_steps(history, X, steps=[10])
+    with pytest.raises(ValueError, match="keep_history=True"):
+        plotting.plot_kmeans_steps(type("M", (), {"history_": None})(), X)
+    with pytest.raises(ValueError, match="cannot be read as images"):
+        plotting.plot_images(np.ones((3, 10)), (8, 8))
+    with pytest.raises(ValueError, match="'k' column"):
+        plotting.plot_k_selection({"inertia": [1.0, 2.0]})
+    with pytest.raises(ValueError, match="method must be one of"):
+        plotting.plot_embedding(X, y, method="mds")
+    with pytest.raises(ValueError, match="not in the history"):
+        plotting.plot_training_curve({"loss": [1.0]}, keys=["acc"])
+    with pytest.raises(ValueError, match="no entry for data sets"):
+        plotting.plot_method_comparison({"a": (X, y)}, {"b": {"m": y}})
+
+
+def test_docstring_examples_run():
+    result = doctest.testmod(plotting, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 10
+    assert result.failed == 0
+
+
+def test_k_selection_draws_the_table_of_sweep_k(points):
+    from deepclust_lab.selection import sweep_k
+
+    X, _, _ = points
+    table = sweep_k(X, range(2, 6), n_refs=2, random_state=0)
+    fig = plotting.plot_k_selection(table)
+    marks = _marks(fig)
+    assert sorted(marks) == ["BIC", "Gap", "Inertia", "Silhouette"]
+    best = table.attrs["best"]
+    assert marks["Silhouette"] == [f"k = {best['silhouette']}"]
+    assert marks["Inertia"] == [f"k = {best['elbow']}"]
