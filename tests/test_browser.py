@@ -1,0 +1,298 @@
+"""The widgets in a real browser: JupyterLab + Debian's Chromium, driven by Playwright.
+
+A JupyterLab server is started on 127.0.0.1 with a random token in a temporary directory
+holding a small widget notebook (built below); the notebook is opened, Run All is chosen from
+the Run menu, and then: Retrain advances the progress bar and fills the metrics table; Stop ends
+a long run; hovering a point of the explorer shows its image; a legend click shows the cluster's
+members. Screenshots go to docs/images/ (used by the README). The server is stopped by its PID.
+
+Chromium comes from the system (``make browser-deps`` / scripts/ensure-chromium), never from
+``playwright install``. Without it the module is skipped locally, and fails on CI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+ROOT = Path(__file__).resolve().parents[1]
+IMAGES = ROOT / "docs" / "images"
+NOTEBOOK = "widgets_browser_test.ipynb"
+# The notebook the browser runs: two ClusterLabs (a fast one, and a long run to stop) and an
+# explorer of K-means clusters on digits.
+CELLS = [
+    "from deepclust_lab.data import load_dataset\n"
+    "from deepclust_lab.kmeans import KMeans\n"
+    "from deepclust_lab.widgets import ClusterLab, EmbeddingExplorer",
+    'lab = ClusterLab("digits", preset="fast", title="ClusterLab: fast demo")\nlab',
+    "# long enough to press Stop in the middle\n"
+    'slow_lab = ClusterLab("digits", preset="fast", epochs=3000, title="ClusterLab: long run")\n'
+    "slow_lab",
+    'digits = load_dataset("digits")\n'
+    "labels = KMeans(n_clusters=10, random_state=0).fit_predict(digits.X)\n"
+    "explorer = EmbeddingExplorer.from_dataset(digits, labels, max_points=1000)\n"
+    "explorer",
+]
+# JupyterLab user settings for the test server: no news pop-up, every cell rendered.
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+        {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+}
+
+
+def _require_browser():
+    """Skip (locally) or fail (CI) when Chromium or Playwright is missing."""
+    problems = []
+    if not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        problems.append(f"{CHROMIUM} not found (run `make browser-deps`)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        problems.append("the playwright package is not installed")
+    if problems:
+        message = "browser tests need " + "; ".join(problems)
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _write_notebook(path: Path) -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"
+    }
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
+    nbformat.write(nb, path)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop the server by its own PID: terminate, wait, then kill."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def jupyter_server(tmp_path_factory):
+    _require_browser()
+    base = tmp_path_factory.mktemp("jupyter")
+    root = base / "notebooks"
+    root.mkdir()
+    _write_notebook(root / NOTEBOOK)
+    settings = base / "lab-settings"
+    for name, values in LAB_SETTINGS.items():
+        target = settings / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(values))
+    env = dict(os.environ)
+    env.update({
+        "JUPYTER_CONFIG_DIR": str(base / "config"),
+        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+        "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
+        "IPYTHONDIR": str(base / "ipython"),
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""),
+        "PYTHONUNBUFFERED": "1",
+    })
+    port, token = _free_port(), secrets.token_hex(16)
+    command = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
+        f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+    ]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    log_path = base / "server.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"JupyterLab exited ({proc.returncode}):\n{log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"JupyterLab did not answer in 60 s:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.25)
+        yield {"url": url, "token": token, "log": log_path}
+    finally:
+        _stop(proc)
+
+
+def _run_all(page, attempts: int = 3) -> None:
+    """Run > Run All Cells, and again if the kernel was not ready to take the cells yet."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    first_prompt = page.locator(".jp-Cell .jp-InputPrompt").first
+    for _ in range(attempts):
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+        dialog = page.locator(".jp-Dialog")
+        try:  # "Select Kernel" if the session was still starting: take the default kernel
+            dialog.wait_for(timeout=1500)
+            dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+        except PlaywrightTimeout:
+            pass
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if re.search(r"\[(\*|\d+)\]", first_prompt.inner_text()):
+                return
+            time.sleep(0.25)
+    pytest.fail(f"Run All did not start the cells after {attempts} attempts")
+
+
+@pytest.fixture(scope="module")
+def page(jupyter_server):
+    from playwright.sync_api import sync_playwright
+
+    server = jupyter_server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1400})
+            page.set_default_timeout(30_000)
+            page.goto(f"{server['url']}/lab/tree/{NOTEBOOK}?token={server['token']}",
+                      wait_until="domcontentloaded", timeout=60_000)
+            page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
+            # the kernel must be up before Run All, or JupyterLab asks for one
+            page.locator(".jp-StatusBar-Widget").get_by_text(
+                re.compile(r"\| Idle")).first.wait_for(timeout=90_000)
+            _run_all(page)
+            page.locator(".dcl-cluster-lab").nth(1).wait_for(timeout=120_000)
+            page.locator(".dcl-explorer circle[data-index]").first.wait_for(timeout=120_000)
+            yield page
+        finally:
+            browser.close()
+
+
+def _lab(page, index: int):
+    return page.locator(".dcl-cluster-lab").nth(index)
+
+
+def test_retrain_shows_progress_and_metrics(page):
+    from playwright.sync_api import expect
+
+    lab = _lab(page, 0)
+    lab.scroll_into_view_if_needed()
+    before = lab.locator(".dcl-metrics").inner_text()
+    assert "—" in before
+    # record every progress-bar width and status line the page shows while training runs
+    lab.evaluate("""(root) => {
+        window.dclSeen = {widths: [], statuses: []};
+        const bar = root.querySelector('.dcl-progress .progress-bar');
+        const status = root.querySelector('.dcl-status');
+        new MutationObserver(() => {
+            window.dclSeen.widths.push(parseFloat(bar.style.width) || 0);
+        }).observe(bar, {attributes: true, attributeFilter: ['style']});
+        new MutationObserver(() => {
+            window.dclSeen.statuses.push(status.innerText);
+        }).observe(status, {subtree: true, childList: true, characterData: true});
+    }""")
+    lab.get_by_role("button", name="Retrain").click()
+    expect(lab.locator('.dcl-status [data-state="done"]')).to_be_visible(timeout=120_000)
+    seen = page.evaluate("window.dclSeen")
+    epochs = [int(m.group(1)) for s in seen["statuses"] for m in [re.search(r"epoch (\d+)/", s)]
+              if m]
+    assert epochs and max(epochs) >= 1, seen["statuses"]
+    partial = [w for w in seen["widths"] if 0 < w < 100]
+    assert partial and seen["widths"][-1] == pytest.approx(100), seen["widths"]
+    assert sorted(partial) == partial  # the bar only moves forward
+    after = lab.locator(".dcl-metrics").inner_text()
+    assert after != before and re.search(r"ACC\s+0\.\d{3}", after), after
+    expect(lab.get_by_role("button", name="Retrain")).to_be_enabled()
+    expect(lab.get_by_role("button", name="Stop")).to_be_disabled()
+    expect(lab.locator(".dcl-output")).not_to_contain_text("Error")
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    lab.screenshot(path=str(IMAGES / "cluster_lab.png"))
+
+
+def test_stop_ends_a_long_run(page):
+    from playwright.sync_api import expect
+
+    lab = _lab(page, 1)
+    lab.scroll_into_view_if_needed()
+    retrain = lab.get_by_role("button", name="Retrain")
+    retrain.click()
+    status = lab.locator(".dcl-status")
+    expect(status).to_contain_text(re.compile(r"epoch ([3-9]|\d\d+)/3000"), timeout=90_000)
+    expect(retrain).to_be_disabled()
+    lab.get_by_role("button", name="Stop").click()
+    expect(lab.locator('.dcl-status [data-state="stopped"]')).to_be_visible(timeout=30_000)
+    match = re.search(r"Stopped after (\d+) of 3000 epochs", status.inner_text())
+    assert match and 3 <= int(match.group(1)) < 3000, status.inner_text()
+    expect(retrain).to_be_enabled()
+    expect(lab.get_by_role("button", name="Re-cluster")).to_be_enabled()
+
+
+def test_explorer_hover_shows_the_image_and_click_shows_the_cluster(page):
+    from playwright.sync_api import expect
+
+    explorer = page.locator(".dcl-explorer")
+    explorer.scroll_into_view_if_needed()
+    tooltip = explorer.locator(".dcl-tooltip")
+    expect(tooltip).to_be_hidden()
+    # click a legend entry: the grid shows that cluster's members
+    explorer.locator('.dcl-legend-item[data-cluster="0"]').click()
+    expect(explorer.locator(".dcl-grid-title")).to_contain_text("Cluster 0:")
+    assert explorer.locator(".dcl-grid-cell canvas").count() > 5
+    # hover a point: its image and true label appear
+    point = explorer.locator("circle[data-index]").nth(123)
+    box = point.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(tooltip).to_be_visible()
+    expect(tooltip.locator(".dcl-tooltip-label")).to_have_text(re.compile(r"label \d · cluster \d"))
+    canvas = tooltip.locator("canvas.dcl-image")
+    expect(canvas).to_be_visible()
+    pixels = canvas.evaluate(
+        "(c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)"
+    )
+    assert canvas.evaluate("(c) => [c.width, c.height]") == [8, 8]
+    assert len(set(pixels[0::4])) > 2  # a real digit, not a blank square
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    explorer.screenshot(path=str(IMAGES / "embedding_explorer.png"))
+    page.mouse.move(1, 1)
+    expect(tooltip).to_be_hidden()
+
+
+def test_server_log_is_clean(jupyter_server, page):
+    """No tracebacks in the server or kernel log after the whole run."""
+    log = jupyter_server["log"].read_text(errors="replace")
+    assert "Traceback" not in log, log[-3000:]
+
