@@ -1,0 +1,472 @@
+"""Autoencoders that learn an embedding for clustering (Keras 3, backend-agnostic).
+
+An autoencoder squeezes each sample ``x`` through a narrow *code* ``z = f(x)`` and learns to
+rebuild it, ``x_hat = g(z)``, by minimising the mean squared reconstruction error
+``mean ||x - g(f(x))||^2``. The encoder ``f`` then gives a low-dimensional embedding in which
+clusters may be easier to find than in the raw features.
+
+Two kinds are built here:
+
+* ``kind="dense"``: fully connected layers ``d -> sizes[0] -> ... -> sizes[-1]`` and back,
+  ReLU everywhere except the code and the output (linear), as in DEC (Xie, Girshick & Farhadi,
+  2016), whose default ``d-500-500-2000-10`` is :data:`DEC_SIZES`; :data:`SMALL_SIZES`
+  ``d-128-64-10`` trains in a couple of seconds for live demos.
+* ``kind="conv"``: a convolutional autoencoder for images (``image_shape=(8, 8)`` digits,
+  ``(28, 28)`` MNIST): stride-2 convolutions with ``sizes[:-1]`` filters, then a dense code of
+  ``sizes[-1]`` units, mirrored by transposed convolutions (the CAE of DEC-DA, Guo et al. 2018).
+
+Both models take and return *flat* vectors of length ``d``, so the rest of the kit never
+reshapes. Training (:func:`train_autoencoder`) is seeded, optionally augments images with small
+random shifts / rotations (:func:`augment_images`, as in DEC-DA), and accepts the kit's callbacks:
+:class:`ProgressBar`, :class:`StopTraining` and :class:`EpochCallback`.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import keras
+import numpy as np
+
+from deepclust_lab._checks import as_float_matrix, check_choice, check_int
+
+__all__ = [
+    "CONV_SIZES",
+    "DEC_SIZES",
+    "SMALL_SIZES",
+    "EpochCallback",
+    "ProgressBar",
+    "StopTraining",
+    "augment_images",
+    "build_autoencoder",
+    "train_autoencoder",
+]
+
+#: DEC's encoder: d-500-500-2000-10 (Xie et al. 2016; also IDEC and N2D).
+DEC_SIZES: tuple[int, ...] = (500, 500, 2000, 10)
+#: A small encoder for live demos (trains in about 2 s on digits).
+SMALL_SIZES: tuple[int, ...] = (128, 64, 10)
+#: Convolutional encoder of DEC-DA: 32, 64, 128 filters, then a 10-unit code.
+CONV_SIZES: tuple[int, ...] = (32, 64, 128, 10)
+
+
+# --------------------------------------------------------------------------------------------
+# building
+# --------------------------------------------------------------------------------------------
+def _check_sizes(sizes: Any) -> tuple[int, ...]:
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or len(sizes) == 0:
+        raise TypeError(f"sizes must be a non-empty sequence of layer widths, got {sizes!r}")
+    return tuple(check_int(s, f"sizes[{i}]", low=1) for i, s in enumerate(sizes))
+
+
+def _check_image_shape(image_shape: Any, input_dim: int) -> tuple[int, int, int]:
+    if image_shape is None:
+        raise ValueError("kind='conv' needs image_shape, e.g. image_shape=(28, 28)")
+    shape = tuple(int(s) for s in image_shape)
+    if len(shape) == 2:
+        shape = (*shape, 1)
+    if len(shape) != 3 or min(shape) < 1:
+        raise ValueError(f"image_shape must be (height, width) or (height, width, channels), got {image_shape!r}")
+    if math.prod(shape) != input_dim:
+        raise ValueError(
+            f"image_shape {image_shape!r} has {math.prod(shape)} pixels but input_dim is {input_dim}"
+        )
+    return shape  # type: ignore[return-value]
+
+
+def build_autoencoder(
+    input_dim: int,
+    sizes: Sequence[int] | None = None,
+    *,
+    kind: str = "dense",
+    image_shape: Sequence[int] | None = None,
+    activation: str = "relu",
+    seed: int = 0,
+) -> tuple[keras.Model, keras.Model]:
+    """Build an autoencoder and its encoder.
+
+    Parameters
+    ----------
+    input_dim : int
+        Number of features ``d`` of each (flat) sample.
+    sizes : sequence of int, optional
+        Encoder widths; the last entry is the code (embedding) size. Dense default
+        :data:`DEC_SIZES` ``(500, 500, 2000, 10)``; conv default :data:`CONV_SIZES`
+        ``(32, 64, 128, 10)``, where all but the last entry are filter counts of stride-2
+        3×3 convolutions. The decoder mirrors the encoder.
+    kind : {"dense", "conv"}, default "dense"
+    image_shape : (height, width) or (height, width, channels), optional
+        Required for ``kind="conv"``; the flat input is reshaped to it inside the model.
+    activation : str, default "relu"
+        Activation of the hidden layers (code and output are linear).
+    seed : int, default 0
+        Seeds every weight initialiser, so the same seed gives the same starting weights.
+
+    Returns
+    -------
+    autoencoder : keras.Model
+        Maps ``(n, d)`` to ``(n, d)``.
+    encoder : keras.Model
+        Maps ``(n, d)`` to the codes ``(n, sizes[-1])``; it shares its layers with
+        ``autoencoder``, so training one trains the other.
+
+    Examples
+    --------
+    >>> from deepclust_lab.autoencoder import build_autoencoder, SMALL_SIZES
+    >>> ae, enc = build_autoencoder(64, SMALL_SIZES, seed=0)
+    >>> enc.output_shape
+    (None, 10)
+    """
+    input_dim = check_int(input_dim, "input_dim", low=1)
+    kind = check_choice(kind, "kind", ("dense", "conv"))
+    seed = check_int(seed, "seed", low=0)
+    if sizes is None:
+        sizes = DEC_SIZES if kind == "dense" else CONV_SIZES
+    sizes = _check_sizes(sizes)
+    counter = iter(range(10_000))
+
+    def init() -> keras.initializers.Initializer:
+        return keras.initializers.GlorotUniform(seed=seed * 1000 + next(counter))
+
+    inputs = keras.Input(shape=(input_dim,), name="x")
+    if kind == "dense":
+        h = inputs
+        for i, width in enumerate(sizes[:-1]):
+            h = keras.layers.Dense(width, activation, kernel_initializer=init(), name=f"enc_{i}")(h)
+        code = keras.layers.Dense(sizes[-1], kernel_initializer=init(), name="code")(h)
+        encoder = keras.Model(inputs, code, name="encoder")
+        h = code
+        for i, width in enumerate(reversed(sizes[:-1])):
+            h = keras.layers.Dense(width, activation, kernel_initializer=init(), name=f"dec_{i}")(h)
+        outputs = keras.layers.Dense(input_dim, kernel_initializer=init(), name="reconstruction")(h)
+    else:
+        shape = _check_image_shape(image_shape, input_dim)
+        filters = sizes[:-1] or (32,)
+        h = keras.layers.Reshape(shape, name="to_image")(inputs)
+        for i, f in enumerate(filters):
+            h = keras.layers.Conv2D(
+                f, 3, strides=2, padding="same", activation=activation,
+                kernel_initializer=init(), name=f"conv_{i}",
+            )(h)
+        small = tuple(int(s) for s in h.shape[1:])
+        h = keras.layers.Flatten(name="flatten")(h)
+        code = keras.layers.Dense(sizes[-1], kernel_initializer=init(), name="code")(h)
+        encoder = keras.Model(inputs, code, name="encoder")
+        h = keras.layers.Dense(math.prod(small), activation, kernel_initializer=init(), name="dec_dense")(code)
+        h = keras.layers.Reshape(small, name="to_maps")(h)
+        for i, f in enumerate(reversed(filters[:-1])):
+            h = keras.layers.Conv2DTranspose(
+                f, 3, strides=2, padding="same", activation=activation,
+                kernel_initializer=init(), name=f"deconv_{i}",
+            )(h)
+        h = keras.layers.Conv2DTranspose(
+            shape[2], 3, strides=2, padding="same", kernel_initializer=init(), name="deconv_out"
+        )(h)
+        extra_h, extra_w = int(h.shape[1]) - shape[0], int(h.shape[2]) - shape[1]
+        if extra_h or extra_w:
+            h = keras.layers.Cropping2D(((0, extra_h), (0, extra_w)), name="crop")(h)
+        outputs = keras.layers.Flatten(name="reconstruction")(h)
+    autoencoder = keras.Model(inputs, outputs, name=f"{kind}_autoencoder")
+    return autoencoder, encoder
+
+
+# --------------------------------------------------------------------------------------------
+# augmentation (DEC-DA)
+# --------------------------------------------------------------------------------------------
+def augment_images(
+    X: np.ndarray,
+    image_shape: Sequence[int],
+    *,
+    max_shift: int = 1,
+    max_rotation: float = 0.0,
+    random_state: int | np.random.Generator | None = None,
+) -> np.ndarray:
+    """Randomly shift (and optionally rotate) flat images, as DEC-DA does.
+
+    Each image is shifted by an integer number of pixels drawn uniformly from
+    ``[-max_shift, max_shift]`` in each direction (the border is filled with zeros) and, when
+    ``max_rotation > 0``, rotated by an angle drawn uniformly from
+    ``[-max_rotation, max_rotation]`` degrees (bilinear, zero fill). Guo et al. (2018), "Deep
+    Clustering with Convolutional Autoencoders / DEC-DA", train the autoencoder on such copies
+    so that the code ignores small translations.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, height * width * channels)
+    image_shape : (height, width) or (height, width, channels)
+    max_shift : int, default 1
+    max_rotation : float, default 0.0
+        Degrees; 0 turns rotation off (it is slower: one interpolation per image).
+    random_state : int or numpy.random.Generator, optional
+
+    Returns
+    -------
+    ndarray of the same shape and dtype as ``X``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.zeros((1, 9)); X[0, 4] = 1.0          # one lit pixel in the centre of 3x3
+    >>> out = augment_images(X, (3, 3), max_shift=1, random_state=0)
+    >>> float(out.sum())   # the pixel moved but stayed inside the image
+    1.0
+    """
+    rng = np.random.default_rng(random_state)
+    X = np.asarray(X)
+    shape = tuple(int(s) for s in image_shape)
+    if len(shape) == 2:
+        shape = (*shape, 1)
+    n = X.shape[0]
+    imgs = X.reshape((n, *shape))
+    out = np.zeros_like(imgs)
+    s = int(max_shift)
+    if s > 0:
+        dy = rng.integers(-s, s + 1, size=n)
+        dx = rng.integers(-s, s + 1, size=n)
+        h, w = shape[0], shape[1]
+        for sy in range(-s, s + 1):  # group the images by shift: (2s+1)^2 vectorised copies
+            for sx in range(-s, s + 1):
+                idx = np.flatnonzero((dy == sy) & (dx == sx))
+                if idx.size == 0:
+                    continue
+                src = imgs[idx, max(0, -sy) : h - max(0, sy), max(0, -sx) : w - max(0, sx)]
+                out[idx, max(0, sy) : h - max(0, -sy), max(0, sx) : w - max(0, -sx)] = src
+    else:
+        out[...] = imgs
+    if max_rotation > 0:
+        from scipy.ndimage import rotate
+
+        angles = rng.uniform(-max_rotation, max_rotation, size=n)
+        for i in range(n):
+            out[i] = rotate(out[i], angles[i], axes=(0, 1), reshape=False, order=1, mode="constant")
+    return out.reshape(X.shape)
+
+
+class _AugmentedImages(keras.utils.PyDataset):
+    """Batches of freshly augmented images (input = target), reshuffled every epoch."""
+
+    def __init__(self, X: np.ndarray, batch_size: int, augment: Callable, seed: int) -> None:
+        super().__init__(workers=1, use_multiprocessing=False)
+        self.X, self.batch_size, self.augment = X, batch_size, augment
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(len(X))
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.X) / self.batch_size)
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        idx = self.order[i * self.batch_size : (i + 1) * self.batch_size]
+        xb = np.asarray(self.augment(self.X[idx], self.rng), dtype=self.X.dtype)
+        return xb, xb
+
+    def on_epoch_end(self) -> None:
+        self.order = self.rng.permutation(len(self.X))
+
+
+# --------------------------------------------------------------------------------------------
+# callbacks
+# --------------------------------------------------------------------------------------------
+class ProgressBar(keras.callbacks.Callback):
+    """A ``tqdm.auto`` progress bar over epochs showing the loss.
+
+    In a notebook it is a widget bar; in a terminal, text on stderr.
+
+    Parameters
+    ----------
+    desc : str, default "training"
+    leave : bool, default True
+        Keep the finished bar on screen.
+    **tqdm_kwargs
+        Passed on to ``tqdm.auto.tqdm`` (e.g. ``file=``, ``disable=``).
+
+    Examples
+    --------
+    >>> bar = ProgressBar(desc="autoencoder", disable=True)
+    """
+
+    def __init__(self, desc: str = "training", leave: bool = True, **tqdm_kwargs: Any) -> None:
+        super().__init__()
+        self.desc, self.leave, self.tqdm_kwargs = desc, leave, tqdm_kwargs
+        self.bar = None
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        from tqdm.auto import tqdm
+
+        total = (self.params or {}).get("epochs")
+        self.bar = tqdm(total=total, desc=self.desc, unit="epoch", leave=self.leave, **self.tqdm_kwargs)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.bar is not None:
+            if logs and "loss" in logs:
+                self.bar.set_postfix(loss=f"{float(logs['loss']):.4f}", refresh=False)
+            self.bar.update(1)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+class StopTraining(keras.callbacks.Callback):
+    """Ends training cleanly after the current batch once :meth:`request_stop` is called.
+
+    :meth:`request_stop` only sets a ``threading.Event``, so it is safe (and instant) to call
+    from another thread — e.g. a widget's Stop button while training runs in a worker thread.
+    The request stays set until :meth:`reset`, so a stop asked for just before training begins
+    still stops it at the first batch. After training, :attr:`stopped` says whether it acted.
+
+    Examples
+    --------
+    >>> stop = StopTraining()
+    >>> stop.request_stop()
+    >>> stop.requested
+    True
+    >>> stop.reset(); stop.requested
+    False
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._event = threading.Event()
+        self.stopped = False
+
+    def request_stop(self) -> None:
+        """Ask training to stop after the batch that is running now (thread-safe)."""
+        self._event.set()
+
+    def reset(self) -> None:
+        """Clear a previous request so the callback can be used for another run."""
+        self._event.clear()
+        self.stopped = False
+
+    @property
+    def requested(self) -> bool:
+        """Whether a stop has been requested (and not reset)."""
+        return self._event.is_set()
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.stopped = False
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self._event.is_set():
+            self.model.stop_training = True
+            self.stopped = True
+
+
+class EpochCallback(keras.callbacks.Callback):
+    """Call ``fn(epoch, logs)`` at the end of every epoch.
+
+    ``logs`` is a plain ``dict`` of Python floats (e.g. ``{"loss": 0.02}``), copied, so ``fn``
+    may keep it or hand it to another thread. ``fn`` runs in the training thread: keep it cheap
+    (update a widget value, append to a list).
+
+    Examples
+    --------
+    >>> seen = []
+    >>> cb = EpochCallback(lambda epoch, logs: seen.append(epoch))
+    """
+
+    def __init__(self, fn: Callable[[int, dict], Any]) -> None:
+        super().__init__()
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, got {fn!r}")
+        self.fn = fn
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.fn(int(epoch), {k: float(v) for k, v in (logs or {}).items()})
+
+
+# --------------------------------------------------------------------------------------------
+# training
+# --------------------------------------------------------------------------------------------
+def _callback_list(callbacks: Any, progress: bool, desc: str) -> list:
+    if callbacks is None:
+        callbacks = []
+    elif isinstance(callbacks, keras.callbacks.Callback):
+        callbacks = [callbacks]
+    else:
+        callbacks = list(callbacks)
+    for cb in callbacks:
+        if not isinstance(cb, keras.callbacks.Callback):
+            raise TypeError(f"callbacks must be keras.callbacks.Callback objects, got {cb!r}")
+    if progress and not any(isinstance(cb, ProgressBar) for cb in callbacks):
+        callbacks.append(ProgressBar(desc=desc))
+    return callbacks
+
+
+def train_autoencoder(
+    autoencoder: keras.Model,
+    X: Any,
+    *,
+    epochs: int = 50,
+    batch_size: int = 256,
+    optimizer: str | keras.optimizers.Optimizer = "adam",
+    seed: int = 0,
+    callbacks: Sequence[keras.callbacks.Callback] | None = None,
+    progress: bool = False,
+    augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
+    patience: int | None = None,
+) -> dict[str, list[float]]:
+    """Train ``autoencoder`` to reconstruct ``X`` (mean squared error).
+
+    Parameters
+    ----------
+    autoencoder : keras.Model
+        From :func:`build_autoencoder`.
+    X : array of shape (n_samples, n_features)
+    epochs : int, default 50
+    batch_size : int, default 256
+    optimizer : str or keras optimizer, default "adam"
+    seed : int, default 0
+        Passed to ``keras.utils.set_random_seed`` (Python, NumPy and Keras): the same seed
+        gives the same weights and the same history.
+    callbacks : list of keras callbacks, optional
+        E.g. :class:`StopTraining`, :class:`EpochCallback`, ``keras.callbacks.EarlyStopping``.
+    progress : bool, default False
+        Add a :class:`ProgressBar`.
+    augment : callable ``(X_batch, rng) -> X_batch``, optional
+        Applied afresh to every batch (input and target alike), e.g.
+        ``lambda x, rng: augment_images(x, (28, 28), max_shift=2, random_state=rng)``.
+    patience : int, optional
+        Early stopping: stop when the loss has not improved by 1e-4 for ``patience`` epochs.
+
+    Returns
+    -------
+    dict
+        ``{"loss": [one value per epoch run]}``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).random((64, 8)).astype("float32")
+    >>> ae, enc = build_autoencoder(8, (4, 2))
+    >>> hist = train_autoencoder(ae, X, epochs=2, batch_size=32)
+    >>> len(hist["loss"])
+    2
+    """
+    X = as_float_matrix(X).astype(np.float32, copy=False)
+    epochs = check_int(epochs, "epochs", low=1)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    seed = check_int(seed, "seed", low=0)
+    if X.shape[1] != autoencoder.input_shape[-1]:
+        raise ValueError(
+            f"X has {X.shape[1]} features but the autoencoder expects {autoencoder.input_shape[-1]}"
+        )
+    cbs = _callback_list(callbacks, progress, "autoencoder")
+    if patience is not None:
+        patience = check_int(patience, "patience", low=1)
+        cbs.append(keras.callbacks.EarlyStopping(monitor="loss", patience=patience, min_delta=1e-4))
+    keras.utils.set_random_seed(seed)
+    autoencoder.compile(optimizer=optimizer, loss="mse")
+    if augment is None:
+        hist = autoencoder.fit(
+            X, X, epochs=epochs, batch_size=min(batch_size, len(X)), shuffle=True, verbose=0,
+            callbacks=cbs,
+        )
+    else:
+        data = _AugmentedImages(X, min(batch_size, len(X)), augment, seed)
+        hist = autoencoder.fit(data, epochs=epochs, verbose=0, callbacks=cbs)
+    return {k: [float(v) for v in vals] for k, vals in hist.history.items()}
