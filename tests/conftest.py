@@ -6,16 +6,16 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
-import matplotlib  # noqa: E402
+import matplotlib
 
 # Agg for the tests in this process only; an MPLBACKEND variable would leak into the
 # notebook kernels nbval starts and stop their inline figures from showing.
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from sklearn.datasets import load_digits, make_blobs  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, make_blobs
 
 
 @pytest.fixture(autouse=True)
