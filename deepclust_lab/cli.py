@@ -4,7 +4,8 @@
 
     deepclust-lab demo     [--out DIR] [--quick] [--figures DIR [--format png|svg]]
     deepclust-lab cluster  PATH --n-clusters K [--method M] [--labels COLUMN_OR_FILE]
-                           [--label-column COLUMN] [--out labels.csv] [--seed S]
+                           [--label-column COLUMN] [--out labels.csv] [--preset fast|full]
+                           [--seed S]
     deepclust-lab init     [DIR]
     deepclust-lab reset    NOTEBOOK [--dir DIR]
     deepclust-lab lab      [DIR]
@@ -204,6 +205,8 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     print(f"{data.name}: {data.X.shape[0]} samples x {data.X.shape[1]} features", file=sys.stderr)
 
     options = {} if args.method is None else {"method": args.method}
+    if args.preset is not None:
+        options["preset"] = args.preset
     model = DeepClusterer(args.n_clusters, random_state=args.seed, verbose=True, **options)
     start = time.perf_counter()
     labels = model.fit_predict(data.X)
@@ -285,6 +288,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="true labels to score against: a CSV column name or a file with one label per row")
     p.add_argument("--label-column", metavar="COLUMN", help="CSV column holding labels (not a feature)")
     p.add_argument("--out", metavar="FILE", help="write one cluster label per row here (default: stdout)")
+    p.add_argument("--preset", choices=("fast", "full"),
+                   help="training budget for the deep methods (default: full)")
     p.add_argument("--seed", type=_seed, default=0)
     p.set_defaults(func=_cmd_cluster)
 

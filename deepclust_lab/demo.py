@@ -128,14 +128,12 @@ def _figures(out: Path, models: dict, data, seed: int) -> list[Path]:
     _save(fig, out / "confusion_matrix.png")
     written += [out / "embedding.png", out / "confusion_matrix.png"]
 
-    for model in models.values():
-        reconstruct = getattr(model, "reconstruct", None)
-        if reconstruct is not None:
-            X_rec = reconstruct(data.X[:10])
-            fig = plotting.plot_reconstructions(data.X[:10], X_rec, data.image_shape, n=10)
-            _save(getattr(fig, "figure", fig), out / "reconstructions.png")
-            written.append(out / "reconstructions.png")
-            break
+    with_ae = [m for m in models.values() if getattr(m, "autoencoder_", None) is not None]
+    if with_ae:
+        X_rec = with_ae[0].autoencoder_.predict(data.X[:10], verbose=0)
+        fig = plotting.plot_reconstructions(data.X[:10], X_rec, data.image_shape, n=10)
+        _save(fig, out / "reconstructions.png")
+        written.append(out / "reconstructions.png")
     plt.close("all")
     return written
 

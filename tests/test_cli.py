@@ -122,7 +122,8 @@ def test_lab_command_keeps_token_auth(monkeypatch, tmp_path):
     assert cli.main(["lab", str(tmp_path / "nb")]) == 0
     command = seen["command"]
     assert command[:3] == [sys.executable, "-m", "jupyterlab"]
-    assert not any("token" in part.lower() for part in command), "never disable the token"
+    options = [part.lower() for part in command if part.startswith("--")]
+    assert not any(".token" in part or "password" in part for part in options), "keep the token"
     assert ("--allow-root" in command) == (os.geteuid() == 0)
     assert any((tmp_path / "nb").glob("[0-9][0-9]_*.ipynb")), "lab initialises the folder first"
 
@@ -134,3 +135,111 @@ def test_read_labels_file(tmp_path):
     np.save(tmp_path / "y.npy", np.array([0, 1]))
     with pytest.raises(ValueError, match="2 entries but there are 3 samples"):
         cli._read_labels_file(tmp_path / "y.npy", 3)
+
+
+# --------------------------------------------------------------------------- cluster your own data
+@pytest.fixture(scope="module")
+def blob_files(tmp_path_factory):
+    from sklearn.datasets import make_blobs
+
+    folder = tmp_path_factory.mktemp("data")
+    X, y = make_blobs(150, centers=3, n_features=4, cluster_std=0.7, random_state=0)
+    rows = "".join(",".join(f"{v:.5f}" for v in row) + f",{label}\n" for row, label in zip(X, y, strict=True))
+    (folder / "d.csv").write_text("a,b,c,d,label\n" + rows)
+    np.save(folder / "d.npy", X)
+    np.savez(folder / "d.npz", X=X, y=y)
+    np.savetxt(folder / "y.txt", y, fmt="%d")
+    return folder, y
+
+
+def _labels(path: Path) -> np.ndarray:
+    return np.loadtxt(path, dtype=int, ndmin=1)
+
+
+def test_cluster_csv_with_label_column(blob_files, tmp_path):
+    folder, _ = blob_files
+    out = tmp_path / "labels.csv"
+    result = run_cli("cluster", str(folder / "d.csv"), "--n-clusters", "3", "--method", "kmeans",
+                     "--label-column", "label", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    labels = _labels(out)
+    assert labels.shape == (150,)
+    assert "ACC 1.000" in result.stdout and "NMI 1.000" in result.stdout
+    assert "150 samples x 4 features" in result.stderr, "the label column is not a feature"
+
+
+def test_cluster_npz_scores_with_its_own_y_and_labels_to_stdout(blob_files):
+    folder, _ = blob_files
+    result = run_cli("cluster", str(folder / "d.npz"), "-k", "3", "--method", "kmeans")
+    assert result.returncode == 0, result.stderr
+    labels = np.array(result.stdout.split(), dtype=int)
+    assert labels.shape == (150,)
+    assert "ARI 1.000" in result.stderr
+
+
+def test_cluster_npy_with_labels_file_and_seed_reproducible(blob_files, tmp_path):
+    folder, _ = blob_files
+    outs = []
+    for name in ("a.csv", "b.csv"):
+        result = run_cli("cluster", str(folder / "d.npy"), "-k", "3", "--method", "kmeans",
+                         "--labels", str(folder / "y.txt"), "--seed", "5", "--out", str(tmp_path / name))
+        assert result.returncode == 0, result.stderr
+        assert "ACC 1.000" in result.stdout
+        outs.append(_labels(tmp_path / name))
+    assert np.array_equal(*outs)
+
+
+def test_cluster_pixels_0_255_need_no_rescaling(tmp_path):
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    pixels = np.round(digits.data[:400] * 255 / 16).astype(np.uint8)
+    np.savez(tmp_path / "px.npz", X=pixels.reshape(-1, 8, 8), y=digits.target[:400])
+    np.savez(tmp_path / "unit.npz", X=pixels / 255.0, y=digits.target[:400])
+    outs = {}
+    for name in ("px", "unit"):
+        result = run_cli("cluster", str(tmp_path / f"{name}.npz"), "-k", "10", "--method", "kmeans",
+                         "--out", str(tmp_path / f"{name}.txt"))
+        assert result.returncode == 0, result.stderr
+        outs[name] = _labels(tmp_path / f"{name}.txt")
+    assert np.array_equal(outs["px"], outs["unit"])
+
+
+def test_failed_run_leaves_existing_output_untouched(tmp_path):
+    out = tmp_path / "labels.csv"
+    out.write_text("precious\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n3,oops\n")
+    result = run_cli("cluster", str(bad), "-k", "2", "--out", str(out))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert out.read_text() == "precious\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "labels.csv"]
+
+
+def test_cluster_interrupted_writes_nothing(blob_files, tmp_path, monkeypatch, capsys):
+    from deepclust_lab import pipeline
+
+    def interrupted(self, X, y=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline.DeepClusterer, "fit_predict", interrupted)
+    out = tmp_path / "labels.csv"
+    code = cli.main(["cluster", str(blob_files[0] / "d.csv"), "-k", "3", "--label-column", "label",
+                     "--out", str(out)])
+    assert code == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_demo_quick_prints_tables_and_writes_figures(tmp_path):
+    result = run_cli("demo", "--quick", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "K-means from scratch vs scikit-learn" in result.stdout
+    lines = [line for line in result.stdout.splitlines() if line.startswith("| digits")]
+    assert lines and "True" in lines[0], "the kit's K-means matches scikit-learn on digits"
+    for method in ("kmeans", "ae-kmeans"):
+        assert f"| {method} |" in result.stdout
+    for name in ("results.md", "kmeans_steps.png", "embedding.png", "confusion_matrix.png",
+                 "reconstructions.png"):
+        assert (tmp_path / name).stat().st_size > 500, name
