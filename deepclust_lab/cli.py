@@ -220,8 +220,8 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     report = sys.stdout if args.out is not None else sys.stderr
     sizes = np.bincount(labels, minlength=args.n_clusters)
-    print(f"method {model.method}: {args.n_clusters} clusters, sizes {sizes.tolist()}, "
-          f"{seconds:.1f} s", file=report)
+    print(f"fitted in {seconds:.1f} s", file=sys.stderr)  # timings only on stderr: stdout stays stable
+    print(f"method {model.method}: {args.n_clusters} clusters, sizes {sizes.tolist()}", file=report)
     if y is not None:
         scores = external_scores(y, labels)
         print("  ".join(f"{k} {scores[k]:.3f}" for k in ("ACC", "NMI", "ARI")), file=report)

@@ -5,7 +5,8 @@
 * the second cell imports and runs ``%load_ext deepclust_lab``;
 * the notebook is committed with outputs from a clean run: every code cell executed, in order;
 * no cell has an error output;
-* no output shows an absolute path, the user name or the host name.
+* no output shows an absolute path, the user name or the host name;
+* nbval markers stand alone on their line (otherwise nbval ignores them).
 """
 
 from __future__ import annotations
@@ -122,3 +123,15 @@ def test_no_machine_details_in_outputs(path):
             for name in names:
                 assert not re.search(rf"\b{re.escape(name)}\b", text), \
                     f"cell {index} shows the user or host name {name!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_nbval_markers_are_alone_on_their_line(path):
+    # nbval honours a marker only when the comment is exactly '# NBVAL_…'; anything after it on
+    # the same line (a reason, a colon) silently turns the marker off. Reasons go on the next line.
+    for index, cell in enumerate(_read(path).cells):
+        for line in cell.source.splitlines():
+            if "NBVAL_" in line:
+                assert re.fullmatch(r"\s*#\s*NBVAL_[A-Z_]+\s*", line), (
+                    f"{path.name} cell {index}: {line.strip()!r} is not a bare nbval marker"
+                )
