@@ -1,7 +1,9 @@
 """Clustering quality of every DeepClusterer method and the classic baselines, side by side.
 
-Runs on digits (bundled with scikit-learn) always, and on MNIST / Fashion-MNIST only when
-Keras already has their files cached (nothing is downloaded). ``--data FILE.npz`` adds any
+Runs on digits (bundled with scikit-learn) always, and on MNIST-test / Fashion-MNIST only when
+their files are already here (nothing is downloaded): MNIST from Keras' cache; Fashion-MNIST
+from Keras' cache or Debian's package ``dataset-fashion-mnist`` (``/usr/share/datasets/
+fashion-mnist``), as ``fashion_mnist_test`` (10 000 test images) and ``fashion_mnist`` (70 000). ``--data FILE.npz`` adds any
 local ``.npz`` with arrays ``X``/``x`` (or ``x_test``) and ``y`` (or ``y_test``).
 For each data set, method and seed it records ACC (Hungarian), NMI, ARI and wall seconds,
 then writes ``benchmarks/results/clustering_quality_<dataset>.md`` and prints the table.
@@ -9,6 +11,8 @@ then writes ``benchmarks/results/clustering_quality_<dataset>.md`` and prints th
     python benchmarks/clustering_quality.py                 # digits, 5 seeds, preset "full"
     python benchmarks/clustering_quality.py --quick         # 2 seeds, preset "fast"
     python benchmarks/clustering_quality.py --methods manifold umap-gmm --seeds 0 1 2 3 4
+    python benchmarks/clustering_quality.py --datasets fashion_mnist_test --seeds 0 \
+        --methods umap-gmm manifold manifold-raw
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 RESULTS = Path(__file__).resolve().parent / "results"
 BASELINES = ("kmeans-raw", "pca-kmeans", "spectral", "umap-gmm")
 DEEP = ("kmeans", "ae-kmeans", "dec", "idec", "n2d", "manifold")
+#: The default recipe with its front-end forced (``embed="auto"`` picks one by n_features).
+VARIANTS = {"manifold-raw": {"method": "manifold", "embed": "raw"},
+            "manifold-ae": {"method": "manifold", "embed": "autoencoder"},
+            "manifold-ae-shift": {"method": "manifold", "embed": "autoencoder", "augment": True}}
 
 
 def _accuracy(y: np.ndarray, labels: np.ndarray) -> float:
@@ -64,6 +72,38 @@ def baseline(name: str, X: np.ndarray, k: int, seed: int) -> np.ndarray:
     raise ValueError(name)
 
 
+#: Where Fashion-MNIST's original idx files may already be: Keras' cache, and Debian's package
+#: ``dataset-fashion-mnist`` (``apt-get install dataset-fashion-mnist``; ``dpkg -L`` lists them).
+FASHION_MNIST_DIRS = ("{keras_home}/fashion-mnist", "/usr/share/datasets/fashion-mnist")
+
+
+def _fashion_mnist_folder(keras_home: Path) -> Path | None:
+    """The first folder holding Fashion-MNIST's four idx files, or None."""
+    names = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+    for pattern in FASHION_MNIST_DIRS:
+        folder = Path(pattern.format(keras_home=keras_home))
+        if all((folder / name).is_file() for name in names):
+            return folder
+    return None
+
+
+def _read_idx_pair(folder: Path, part: str) -> tuple:
+    """Images (scaled to [0, 1], flattened) and labels of one idx split ("train" / "t10k")."""
+    import gzip
+
+    with gzip.open(folder / f"{part}-images-idx3-ubyte.gz", "rb") as f:
+        images = np.frombuffer(f.read(), np.uint8, offset=16)
+    with gzip.open(folder / f"{part}-labels-idx1-ubyte.gz", "rb") as f:
+        labels = np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int64)
+    X = images.reshape(len(labels), 784).astype(np.float32) / 255.0
+    return X, labels, (28, 28)
+
+
+def _concat(a: tuple, b: tuple) -> tuple:
+    return np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]]), a[2]
+
+
 def datasets(extra: list[str]) -> dict[str, Callable[[], tuple]]:
     """Loaders for the data sets available here, without downloading anything."""
     from deepclust_lab.data import load_dataset
@@ -76,17 +116,18 @@ def datasets(extra: list[str]) -> dict[str, Callable[[], tuple]]:
 
     found["digits"] = digits
     home = Path(os.path.expanduser(os.environ.get("KERAS_HOME", "~/.keras"))) / "datasets"
-    cached = {
-        "mnist_test": [home / "mnist.npz"],
-        "fashion_mnist": [home / "fashion-mnist" / "t10k-images-idx3-ubyte.gz"],
-    }
-    for name, files in cached.items():
-        if all(f.is_file() for f in files):
-            def load(name: str = name) -> tuple:
-                d = load_dataset(name)
-                return d.X, d.y, d.image_shape
+    if (home / "mnist.npz").is_file():
+        def mnist_test() -> tuple:
+            d = load_dataset("mnist_test")
+            return d.X, d.y, d.image_shape
 
-            found[name] = load
+        found["mnist_test"] = mnist_test
+    folder = _fashion_mnist_folder(home)
+    if folder is not None:
+        found["fashion_mnist_test"] = lambda: _read_idx_pair(folder, "t10k")
+        found["fashion_mnist"] = lambda: _concat(
+            _read_idx_pair(folder, "train"), _read_idx_pair(folder, "t10k")
+        )
     for path in extra:
         def load_npz(path: str = path) -> tuple:
             with np.load(path, allow_pickle=False) as f:
@@ -108,7 +149,7 @@ def run(methods: list[str], seeds: list[int], preset: str, names: list[str] | No
     for name, loader in datasets(extra).items():
         if names and name not in names:
             continue
-        X, y, _ = loader()
+        X, y, shape = loader()
         k = len(np.unique(y))
         rows = []
         for method in methods:
@@ -116,38 +157,45 @@ def run(methods: list[str], seeds: list[int], preset: str, names: list[str] | No
                 continue  # a dense eigenproblem this size is not worth it on a laptop
             scores = []
             for seed in seeds:
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
                 if method in BASELINES:
                     labels = baseline(method, X, k, seed)
                 else:
-                    model = DeepClusterer(k, method=method, preset=preset, random_state=seed)
+                    options = VARIANTS.get(method, {"method": method})
+                    model = DeepClusterer(k, preset=preset, random_state=seed,
+                                          image_shape=shape, **options)
                     labels = model.fit(X).labels_
                 seconds = time.perf_counter() - start
+                cpu = time.process_time() - cpu
                 scores.append((_accuracy(y, labels), normalized_mutual_info_score(y, labels),
-                               adjusted_rand_score(y, labels), seconds))
+                               adjusted_rand_score(y, labels), seconds, cpu))
                 print(f"{name} {method} seed {seed}: ACC {scores[-1][0]:.3f} "
-                      f"({seconds:.1f} s)", flush=True)
+                      f"({seconds:.1f} s, {cpu:.1f} CPU s)", flush=True)
             s = np.array(scores)
             label = f"**{method}** (default)" if method == DEFAULT_METHOD else method
             rows.append("| " + " | ".join(
                 [label] + [f"{s[:, i].mean():.3f} ± {s[:, i].std():.3f}" for i in range(3)]
-                + [f"{s[:, 3].mean():.1f} ± {s[:, 3].std():.1f}"]) + " |")
+                + [f"{s[:, i].mean():.1f} ± {s[:, i].std():.1f}" for i in (3, 4)]) + " |")
         table = "\n".join([
             f"# Clustering quality on {name} ({X.shape[0]} × {X.shape[1]}, k = {k})",
             "",
             f"Seeds {seeds}; DeepClusterer preset {preset!r}; "
             f"{os.cpu_count()} CPU cores, {platform.machine()}, Keras backend "
             f"{os.environ.get('KERAS_BACKEND')}. Mean ± std over seeds; seconds are wall time "
-            "of one fit, including UMAP's one-off compilation in the first UMAP fit.",
+            "of one fit, including UMAP's one-off compilation in the first UMAP fit; CPU "
+            "seconds are the process's CPU time over all its threads (a fairer measure on a "
+            "shared machine).",
             "",
-            "| method | ACC | NMI | ARI | seconds |",
-            "|---|---|---|---|---|",
+            "| method | ACC | NMI | ARI | seconds | CPU seconds |",
+            "|---|---|---|---|---|---|",
             *rows,
             "",
             "Baselines: kmeans-raw (scikit-learn K-means, 10 inits), pca-kmeans (PCA to 10, "
             "K-means), spectral (kNN affinity, 10 neighbours), umap-gmm (UMAP to 10 dims, 30 "
             "neighbours, min_dist 0, one Gaussian mixture). The rest are "
-            "`DeepClusterer(method=...)`.",
+            "`DeepClusterer(method=...)`; manifold-raw / manifold-ae force the default "
+            "recipe's front-end (`embed=\"raw\"` / `\"autoencoder\"`, `-shift`: ±2 px "
+            "shifts), which `embed=\"auto\"` otherwise picks by the number of features.",
             "",
         ])
         out = RESULTS / f"clustering_quality_{name}.md"
@@ -163,7 +211,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="2 seeds and DeepClusterer's 'fast' preset")
     parser.add_argument("--methods", nargs="+", default=[*BASELINES, *DEEP],
-                        choices=[*BASELINES, *DEEP])
+                        choices=[*BASELINES, *DEEP, *VARIANTS])
     parser.add_argument("--datasets", nargs="+", default=None,
                         help="restrict to these data set names")
     parser.add_argument("--data", nargs="+", default=[],

@@ -246,24 +246,59 @@ def augment_images(
 
 
 class _AugmentedImages(keras.utils.PyDataset):
-    """Batches of freshly augmented images (input = target), reshuffled every epoch."""
+    """Batches of (optionally) freshly augmented images, input = target, reshuffled every epoch.
 
-    def __init__(self, X: np.ndarray, batch_size: int, augment: Callable, seed: int) -> None:
+    With ``multiple > 1`` (data-parallel training over that many devices) every batch is cut
+    to a multiple of ``multiple`` rows, so it splits evenly over the devices; the few rows cut
+    from the last batch differ from epoch to epoch because the order is reshuffled.
+    """
+
+    def __init__(
+        self, X: np.ndarray, batch_size: int, augment: Callable | None, seed: int,
+        multiple: int = 1,
+    ) -> None:
         super().__init__(workers=1, use_multiprocessing=False)
-        self.X, self.batch_size, self.augment = X, batch_size, augment
+        self.X, self.batch_size, self.augment, self.multiple = X, batch_size, augment, multiple
         self.rng = np.random.default_rng(seed)
         self.order = self.rng.permutation(len(X))
 
     def __len__(self) -> int:
+        if self.multiple > 1:  # a last batch smaller than ``multiple`` is dropped
+            full, rest = divmod(len(self.X), self.batch_size)
+            return full + (rest >= self.multiple)
         return math.ceil(len(self.X) / self.batch_size)
 
     def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         idx = self.order[i * self.batch_size : (i + 1) * self.batch_size]
-        xb = np.asarray(self.augment(self.X[idx], self.rng), dtype=self.X.dtype)
+        idx = idx[: len(idx) - len(idx) % self.multiple]
+        xb = self.X[idx]
+        if self.augment is not None:
+            xb = np.asarray(self.augment(xb, self.rng), dtype=self.X.dtype)
         return xb, xb
 
     def on_epoch_end(self) -> None:
         self.order = self.rng.permutation(len(self.X))
+
+
+def _data_replicas() -> int:
+    """Into how many parts the current Keras distribution splits each batch (1 without one)."""
+    dist = keras.distribution.distribution()
+    if dist is None:
+        return 1
+    mesh = dist.device_mesh
+    return int(mesh.shape[list(mesh.axis_names).index(dist.batch_dim_name)])
+
+
+def _predict(model: keras.Model, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """``model.predict`` in batches; under a data-parallel distribution over ``r`` devices the
+    input is padded with zero rows to a multiple of ``r`` (rows are independent) and the
+    padding is cut from the output."""
+    r = _data_replicas()
+    pad = -len(X) % r
+    if pad:
+        X = np.concatenate([X, np.zeros((pad, *X.shape[1:]), dtype=X.dtype)])
+    out = np.asarray(model.predict(X, batch_size=batch_size + (-batch_size % r), verbose=0))
+    return out[: len(out) - pad]
 
 
 # --------------------------------------------------------------------------------------------
@@ -433,6 +468,15 @@ def train_autoencoder(
     patience : int, optional
         Early stopping: stop when the loss has not improved by 1e-4 for ``patience`` epochs.
 
+    Notes
+    -----
+    Under a data-parallel ``keras.distribution`` (e.g. inside
+    ``keras.distribution.DataParallel().scope()``, built and trained in the scope) each batch
+    is split over the ``r`` devices, so it must have a multiple of ``r`` rows: ``batch_size``
+    is rounded down to a multiple of ``r``, and when ``n_samples`` leaves a last batch that
+    does not split evenly, its extra ``< r`` rows (different ones each epoch, as the order is
+    reshuffled) are left out of that epoch. With one device nothing changes.
+
     Returns
     -------
     dict
@@ -461,12 +505,20 @@ def train_autoencoder(
         cbs.append(keras.callbacks.EarlyStopping(monitor="loss", patience=patience, min_delta=1e-4))
     keras.utils.set_random_seed(seed)
     autoencoder.compile(optimizer=optimizer, loss="mse")
-    if augment is None:
+    batch_size = min(batch_size, len(X))
+    replicas = _data_replicas()
+    if replicas > 1:  # data parallel: every batch must split evenly over the devices
+        if len(X) < replicas:
+            raise ValueError(
+                f"data-parallel training over {replicas} devices needs at least {replicas} "
+                f"samples, got {len(X)}"
+            )
+        batch_size = max(replicas, batch_size - batch_size % replicas)
+    if augment is None and len(X) % batch_size % replicas == 0:
         hist = autoencoder.fit(
-            X, X, epochs=epochs, batch_size=min(batch_size, len(X)), shuffle=True, verbose=0,
-            callbacks=cbs,
+            X, X, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0, callbacks=cbs,
         )
     else:
-        data = _AugmentedImages(X, min(batch_size, len(X)), augment, seed)
+        data = _AugmentedImages(X, batch_size, augment, seed, multiple=replicas)
         hist = autoencoder.fit(data, epochs=epochs, verbose=0, callbacks=cbs)
     return {k: [float(v) for v in vals] for k, vals in hist.history.items()}

@@ -39,7 +39,7 @@ import numpy as np
 from keras import ops
 
 from deepclust_lab._checks import as_float_matrix, check_float, check_int, check_n_clusters
-from deepclust_lab.autoencoder import _callback_list
+from deepclust_lab.autoencoder import _callback_list, _data_replicas, _predict
 
 __all__ = [
     "DEC",
@@ -263,7 +263,7 @@ class DEC:
         return model
 
     def _q(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(self.model.predict(X, batch_size=1024, verbose=0))
+        return _predict(self.model, X)
 
     def _targets(self, X: np.ndarray, p: np.ndarray) -> Any:
         return p
@@ -280,7 +280,9 @@ class DEC:
 
         ``initial_centers`` default: K-means (20 restarts) on the encoder's codes.
         ``callbacks`` get ``on_train_batch_end`` after every batch (so :class:`StopTraining`
-        works) and ``on_epoch_end(update, logs)`` after every target update.
+        works) and ``on_epoch_end(update, logs)`` after every target update. Called inside a
+        ``keras.distribution.DataParallel`` scope over ``r`` devices, the batch size is rounded
+        down to a multiple of ``r`` (every batch has exactly that size).
         """
         X = as_float_matrix(X).astype(np.float32, copy=False)
         n = X.shape[0]
@@ -291,11 +293,15 @@ class DEC:
         maxiter = check_int(self.maxiter, "maxiter", low=0)
         bs = min(check_int(self.batch_size, "batch_size", low=1), n)
         seed = check_int(self.seed, "seed", low=0)
+        replicas = _data_replicas()  # data parallel: batches must split evenly over devices
+        if n < replicas:
+            raise ValueError(f"{replicas} devices need at least {replicas} samples, got {n}")
+        bs = max(replicas, bs - bs % replicas)
         keras.utils.set_random_seed(seed)
         rng = np.random.default_rng(seed)
 
         if initial_centers is None:
-            Z = np.asarray(self.encoder.predict(X, batch_size=1024, verbose=0))
+            Z = _predict(self.encoder, X)
             initial_centers = _kmeans_centers(Z, k, seed)
         self.model = self._build(np.asarray(initial_centers, dtype="float32"))
 
@@ -400,7 +406,7 @@ class IDEC(DEC):
         return model
 
     def _q(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(self._q_model.predict(X, batch_size=1024, verbose=0))
+        return _predict(self._q_model, X)
 
     def _batch_targets(self, X: np.ndarray, p: np.ndarray, idx: np.ndarray) -> Any:
         return (p[idx], X[idx])

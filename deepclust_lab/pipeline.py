@@ -8,11 +8,46 @@
 ``"dec"``         AE + K-means, then DEC refinement (Xie et al. 2016).
 ``"idec"``        AE + K-means, then IDEC refinement (reconstruction + gamma·KL; Guo et al. 2017).
 ``"n2d"``         AE codes -> UMAP -> Gaussian mixture (McConville et al. 2020).
-``"manifold"``    The default and the kit's best recipe: UMAP on the features themselves
-                  (``n_neighbors=30``, ``min_dist=0``), Gaussian mixtures from several UMAP seeds
-                  and initialisations, and the candidate that cuts the fewest edges of the
-                  data's k-nearest-neighbour graph (highest modularity) wins.
+``"manifold"``    The default and the kit's best recipe: UMAP to 10 dimensions
+                  (``n_neighbors=30``, ``min_dist=0``) of the features — or of autoencoder
+                  codes for high-dimensional data, see ``embed`` below — then a Gaussian
+                  mixture with ``2k`` components, merged greedily down to ``k`` clusters by
+                  modularity on UMAP's fuzzy k-nearest-neighbour graph (Clauset, Newman &
+                  Moore 2004); of ``n_runs`` UMAP seeds x 2 mixture initialisations the
+                  candidate with the highest modularity (fewest cut edges) wins.
 ================  ==========================================================================
+
+**The front-end of "manifold"** (``embed``). ``"raw"``: UMAP on the features. ``"autoencoder"``:
+first train a dense autoencoder (DEC's ``d-500-500-2000-10`` in the "full" preset, 40 epochs;
+``d-128-64-10``, 10 epochs in "fast"), then UMAP on its codes, as N2D does. ``"auto"`` (the
+default) trains the autoencoder when there are at least :data:`AUTO_AUTOENCODER_FEATURES` = 400
+features, and uses the raw features below that. Measured here (2 CPU cores, seed 0):
+
+* digits (1797 x 64): UMAP on the raw pixels is best (0.966 ACC, full recipe); an autoencoder
+  first lowers UMAP + GMM from 0.95 to about 0.90 — so below 400 features, "raw".
+* Fashion-MNIST test (10 000 x 784), one UMAP run: raw pixels 0.574; autoencoder codes after
+  15 / 25 / 40 epochs 0.587 / 0.637 / 0.690; 40 epochs on copies shifted by up to ±2 px
+  (DEC-DA's augmentation) 0.546 — so the default does not augment (``augment=True`` still
+  can). On its first 2 000 images: raw 0.523, autoencoder 0.568. The full recipe (3 UMAP
+  runs) gave 0.642: there, the highest-modularity candidate was not the most accurate one.
+  That fit took 307 CPU seconds (40 epochs ≈ 120, each UMAP run ≈ 40–45); on an idle 2-core
+  machine we estimate 3–4 minutes of wall time (the network uses both cores, UMAP one) — an
+  estimate, as the machine was shared when it was measured.
+
+The threshold lies between the measured sizes (64 and 784 features); it was not tuned further.
+
+**Scale.** Nothing is ``n x n``: the autoencoder trains and predicts in batches, UMAP's graph is
+sparse (about ``n * n_neighbors`` edges) and the modularity merge works on ``(2k) x (2k)``
+cluster sums of it; :meth:`DeepClusterer.predict` and :meth:`DeepClusterer.transform` go
+through the data 4096 rows at a time. ``benchmarks/scale.py`` measures time and peak memory
+for 10 000 to 70 000 MNIST-sized samples.
+
+**Several devices.** ``distribution="data_parallel"`` builds and trains the autoencoder (and
+the DEC / IDEC model) under ``keras.distribution.DataParallel`` over
+``keras.distribution.list_devices()`` — all local GPUs, TPUs, or CPU devices — so each batch is
+split across the devices and the weights are replicated; batches are made to split evenly (see
+:func:`~deepclust_lab.autoencoder.train_autoencoder`). With a single device it does exactly
+what ``None`` does. It needs a backend with Keras' distribution API (JAX, the kit's default).
 
 Predicting new data: centroid methods assign the nearest centre in the embedding (for DEC/IDEC
 that is ``argmax_j q_ij``). UMAP-based methods (``"n2d"``, ``"manifold"``) predict a new sample by
@@ -24,9 +59,10 @@ cannot be stored without pickle, which the kit never uses).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +87,9 @@ DEFAULT_METHOD = "manifold"
 
 #: Values that ``preset`` fills in for parameters left at ``None``.
 PRESETS: dict[str, dict[str, Any]] = {
-    "fast": {"hidden": (128, 64), "epochs": 30, "maxiter": 300, "n_runs": 1},
-    "full": {"hidden": (500, 500, 2000), "epochs": 100, "maxiter": 2000, "n_runs": 3},
+    "fast": {"hidden": (128, 64), "epochs": 30, "embed_epochs": 10, "maxiter": 300, "n_runs": 1},
+    "full": {"hidden": (500, 500, 2000), "epochs": 100, "embed_epochs": 40, "maxiter": 2000,
+             "n_runs": 3},
 }
 _DEFAULT_PRESET = "full"
 _FORMAT = "deepclust-lab/DeepClusterer"
@@ -61,6 +98,14 @@ _AE_METHODS = ("ae-kmeans", "dec", "idec", "n2d")
 _OVERCLUSTER = 2  # "manifold": mixture components per cluster before merging
 _MIXTURE_INITS = 2  # "manifold": mixture initialisations per UMAP run
 _UMAP_METHODS = ("n2d", "manifold")
+EMBEDS: tuple[str, ...] = ("auto", "raw", "autoencoder")
+DISTRIBUTIONS: tuple[str, ...] = ("data_parallel",)
+#: "manifold", ``embed="auto"``: train an autoencoder first from this many features on.
+AUTO_AUTOENCODER_FEATURES = 400
+#: Fitted attributes (public, then private) that :meth:`DeepClusterer.fit` sets together.
+_FITTED = ("n_features_in_", "labels_", "embedding_", "manifold_", "cluster_centers_",
+           "history_", "autoencoder_", "encoder_")
+_PRIVATE = ("_method", "_embed", "_space", "_nn")
 
 
 def _resolve_seed(random_state: Any) -> int:
@@ -132,6 +177,77 @@ def _modularity(graph: Any, labels: np.ndarray) -> float:
     return float(within - np.sum(degree**2))
 
 
+def _encode(encoder: Any, X: np.ndarray) -> np.ndarray:
+    """Autoencoder codes of ``X``, predicted in batches of 1024."""
+    from deepclust_lab.autoencoder import _predict
+
+    return _predict(encoder, X).astype(np.float32, copy=False)
+
+
+@contextlib.contextmanager
+def _distribution_scope(distribution: str | None) -> Iterator[None]:
+    """Build and train Keras models under ``keras.distribution.DataParallel`` over every local
+    device (CPU cores made into devices by XLA, GPUs, TPUs) — or do nothing when
+    ``distribution`` is None or there is only one device."""
+    if distribution is None:
+        yield
+        return
+    import keras
+
+    devices = keras.distribution.list_devices()
+    if len(devices) < 2:
+        yield
+        return
+    with keras.distribution.DataParallel(devices=devices).scope():
+        yield
+
+
+def _manifold_search(
+    Z: np.ndarray,
+    n_clusters: int,
+    *,
+    n_neighbors: int = 30,
+    n_runs: int = 1,
+    seed: int = 0,
+    on_run: Callable[[int, float], bool] | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """The "manifold" recipe on ``Z`` (features or codes).
+
+    For each of ``n_runs`` UMAP seeds: UMAP to 10 dimensions (``min_dist=0``), then
+    :data:`_MIXTURE_INITS` Gaussian mixtures with ``2 * n_clusters`` full-covariance components,
+    each over-segmentation merged down to ``n_clusters`` by :func:`_merge_by_modularity` on
+    UMAP's fuzzy kNN graph of ``Z``; the candidate with the highest modularity on that graph
+    wins. ``on_run(run, best_modularity)`` is called after each UMAP run and may return True
+    to stop early. Memory: the graph is sparse (``n * n_neighbors`` edges); nothing is
+    ``n x n``. Returns ``(labels, umap_coordinates, modularity of every candidate)``.
+    """
+    import umap  # lazily: its first use compiles for ~15 s
+    from sklearn.mixture import GaussianMixture
+
+    n_components = min(_OVERCLUSTER * n_clusters, Z.shape[0])
+    graph, best, scores = None, None, []
+    for run in range(n_runs):
+        reducer = umap.UMAP(
+            n_components=10, n_neighbors=min(n_neighbors, Z.shape[0] - 1),
+            min_dist=0.0, random_state=seed + 1000 * run, n_jobs=1,
+        )
+        E = reducer.fit_transform(Z)
+        if graph is None:  # the data's fuzzy kNN graph (symmetric); shared by every run
+            graph = reducer.graph_.tocsr()
+        for init in range(_MIXTURE_INITS):
+            gmm = GaussianMixture(
+                n_components, covariance_type="full", random_state=seed + 10 * run + init
+            )
+            labels = _merge_by_modularity(graph, gmm.fit(E).predict(E), n_clusters)
+            score = _modularity(graph, labels)
+            scores.append(score)
+            if best is None or score > best[0]:
+                best = (score, labels, E)
+        if on_run is not None and on_run(run, best[0]):
+            break
+    return best[1].astype(np.int64), np.asarray(best[2], dtype=np.float32), scores
+
+
 class DeepClusterer(ClusterMixin, BaseEstimator):
     """Cluster data through a learned embedding: AE + K-means, DEC, IDEC, N2D, or UMAP + GMM.
 
@@ -147,7 +263,8 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         Hidden widths of the dense encoder (decoder mirrors it). From ``preset`` when None:
         ``(500, 500, 2000)`` (DEC) for "full", ``(128, 64)`` for "fast".
     epochs : int, optional
-        Autoencoder epochs; from ``preset`` when None (100 full, 30 fast).
+        Autoencoder epochs; from ``preset`` when None: 100 full, 30 fast for the AE methods;
+        40 full, 10 fast for the autoencoder in front of "manifold".
     batch_size : int, default 256
     kind : {"dense", "conv"}, default "dense"
         ``"conv"`` needs ``image_shape``.
@@ -166,7 +283,7 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
     maxiter : int, optional
         DEC/IDEC batches; from ``preset`` when None (2000 full, 300 fast).
     n_runs : int, optional
-        "manifold": number of UMAP embeddings (each with 4 mixture initialisations) to choose
+        "manifold": number of UMAP embeddings (each with 2 mixture initialisations) to choose
         from; from ``preset`` when None (3 full, 1 fast).
     random_state : int, numpy Generator or RandomState, default 0
         Same value -> same labels.
@@ -177,7 +294,19 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
     callbacks : list of keras callbacks, optional
         Forwarded to the autoencoder and DEC/IDEC training, e.g.
         :class:`~deepclust_lab.autoencoder.StopTraining`,
-        :class:`~deepclust_lab.autoencoder.EpochCallback`.
+        :class:`~deepclust_lab.autoencoder.EpochCallback`; "manifold" calls
+        ``on_epoch_end(run, {"modularity": best})`` after each UMAP run.
+    embed : {"auto", "raw", "autoencoder"}, default "auto"
+        Front-end of "manifold" (ignored by the other methods): UMAP on the features, on
+        autoencoder codes, or — "auto" — codes from :data:`AUTO_AUTOENCODER_FEATURES` = 400
+        features on (see the module docstring for the measurements behind it).
+    distribution : {None, "data_parallel"}, default None
+        ``"data_parallel"``: train on all local devices with
+        ``keras.distribution.DataParallel`` (see the module docstring).
+
+    Notes
+    -----
+    A fit that fails or is interrupted (Ctrl-C) leaves the estimator unfitted: see :meth:`fit`.
 
     Attributes
     ----------
@@ -188,12 +317,13 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         codes; its UMAP coordinates are in ``manifold_``.
     manifold_ : ndarray or None
         UMAP coordinates of the training data (UMAP methods).
+    autoencoder_, encoder_ : keras.Model or None
+        The trained autoencoder (AE methods, and "manifold" with an autoencoder front-end).
     cluster_centers_ : ndarray or None
         Centres in ``embedding_`` space (centroid methods).
     history_ : dict of lists
         ``"loss"`` per autoencoder epoch; ``"dec_loss"`` and ``"delta_label"`` per DEC/IDEC
         target update; ``"modularity"`` of each "manifold" candidate.
-    autoencoder_, encoder_ : keras.Model or None
     n_features_in_ : int
 
     Examples
@@ -226,6 +356,8 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         preset: str | None = None,
         verbose: bool = False,
         callbacks: Sequence[Any] | None = None,
+        embed: str = "auto",
+        distribution: str | None = None,
     ) -> None:
         self.n_clusters = n_clusters
         self.method = method
@@ -246,9 +378,11 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         self.preset = preset
         self.verbose = verbose
         self.callbacks = callbacks
+        self.embed = embed
+        self.distribution = distribution
 
     # ------------------------------------------------------------------ parameters
-    def _settings(self, n_samples: int) -> dict[str, Any]:
+    def _settings(self, n_samples: int, n_features: int) -> dict[str, Any]:
         """Validated parameters with the preset filled in (public attributes stay unchanged)."""
         method = check_choice(self.method, "method", METHODS)
         preset = PRESETS[
@@ -278,6 +412,19 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
             "n_runs": check_int(pick("n_runs"), "n_runs", low=1),
             "seed": _resolve_seed(self.random_state),
         }
+        embed = check_choice(self.embed, "embed", EMBEDS)
+        if method != "manifold":
+            embed = "autoencoder" if method in _AE_METHODS else "raw"
+        elif embed == "auto":
+            embed = "autoencoder" if n_features >= AUTO_AUTOENCODER_FEATURES else "raw"
+        s["embed"] = embed
+        if method == "manifold" and embed == "autoencoder" and self.epochs is None:
+            s["epochs"] = check_int(preset["embed_epochs"], "epochs", low=1)
+        s["augment"] = bool(self.augment)
+        s["distribution"] = (
+            None if self.distribution is None
+            else check_choice(self.distribution, "distribution", DISTRIBUTIONS)
+        )
         nn = self.n_neighbors
         if nn is None:
             nn = 20 if method == "n2d" else 30
@@ -290,33 +437,75 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: Any, y: Any = None) -> DeepClusterer:
-        """Learn the embedding and the clusters of ``X`` (``y`` is ignored)."""
+        """Learn the embedding and the clusters of ``X`` (``y`` is ignored).
+
+        Everything is fitted into a fresh state and the fitted attributes are set only once
+        the whole fit has succeeded. If the fit fails or is interrupted (Ctrl-C raises
+        ``KeyboardInterrupt`` in the middle of training, UMAP or the mixtures), the estimator
+        is left *unfitted* — the attributes of an earlier fit are removed too, so nothing
+        half-fitted or stale remains — and the error is raised again.
+        """
         X = as_float_matrix(X).astype(np.float32, copy=False)
-        s = self._settings(X.shape[0])
-        self._reset()
-        self.n_features_in_ = X.shape[1]
-        self._method = s["method"]
-        self.history_ = {}
-        Z = X
-        if s["method"] in _AE_METHODS:
-            Z = self._fit_autoencoder(X, s)
-        if s["method"] in ("kmeans", "ae-kmeans"):
-            self.cluster_centers_ = _kmeans(Z, s["k"], s["seed"], n_init=10).astype(np.float32)
-            self.embedding_ = Z
-            self.labels_ = _nearest_center(Z, self.cluster_centers_)
-        elif s["method"] in ("dec", "idec"):
-            self._fit_dec(X, Z, s)
-        elif s["method"] == "n2d":
-            self._fit_n2d(Z, s)
-        else:
-            self._fit_manifold(X, s)
+        s = self._settings(*X.shape)
+        try:
+            fitted = self._fit(X, s)
+        except KeyboardInterrupt as err:
+            self._forget()
+            raise KeyboardInterrupt(
+                "fit interrupted: the DeepClusterer is left unfitted"
+            ) from err
+        except BaseException:
+            self._forget()
+            raise
+        self._forget()
+        for name, value in fitted.items():
+            setattr(self, name, value)
         return self
 
-    def _reset(self) -> None:
-        for name in ("autoencoder_", "encoder_", "cluster_centers_", "manifold_", "_space", "_nn"):
-            setattr(self, name, None)
+    def _forget(self) -> None:
+        """Remove every fitted attribute (public and private)."""
+        for name in (*_FITTED, *_PRIVATE):
+            self.__dict__.pop(name, None)
 
-    def _fit_autoencoder(self, X: np.ndarray, s: dict) -> np.ndarray:
+    def _fit(self, X: np.ndarray, s: dict) -> dict[str, Any]:
+        """The whole fit, into a dict of attribute values (``self`` is not touched)."""
+        out: dict[str, Any] = dict.fromkeys((*_FITTED, *_PRIVATE))
+        out.update(n_features_in_=X.shape[1], history_={}, _method=s["method"],
+                   _embed=s["embed"])
+        Z = X
+        if s["method"] in _AE_METHODS or s["embed"] == "autoencoder":
+            with _distribution_scope(s["distribution"]):
+                ae, enc, hist = self._train_autoencoder(X, s)
+            out.update(autoencoder_=ae, encoder_=enc)
+            out["history_"].update(hist)
+            Z = _encode(enc, X)
+        method = s["method"]
+        if method in ("kmeans", "ae-kmeans"):
+            centers = _kmeans(Z, s["k"], s["seed"], n_init=10).astype(np.float32)
+            out.update(cluster_centers_=centers, embedding_=Z,
+                       labels_=_nearest_center(Z, centers))
+        elif method in ("dec", "idec"):
+            with _distribution_scope(s["distribution"]):
+                centers, hist = self._refine(X, Z, out["autoencoder_"], out["encoder_"], s)
+            Z = _encode(out["encoder_"], X)
+            out["history_"].update(hist)
+            out.update(cluster_centers_=centers, embedding_=Z,
+                       labels_=_nearest_center(Z, centers))
+        elif method == "n2d":
+            from deepclust_lab.deep import n2d_manifold_cluster
+
+            labels, reducer, _ = n2d_manifold_cluster(
+                Z, s["k"], n_neighbors=s["n_neighbors"], min_dist=0.0, random_state=s["seed"]
+            )
+            out.update(embedding_=Z, manifold_=np.asarray(reducer.embedding_, dtype=np.float32),
+                       labels_=labels.astype(np.int64), _space=Z)
+        else:
+            labels, E, scores = self._manifold(Z, s)
+            out["history_"]["modularity"] = scores
+            out.update(labels_=labels, embedding_=E, manifold_=E, _space=Z)
+        return out
+
+    def _train_autoencoder(self, X: np.ndarray, s: dict) -> tuple[Any, Any, dict]:
         from deepclust_lab.autoencoder import augment_images, build_autoencoder, train_autoencoder
 
         sizes = (*s["hidden"], s["embedding_dim"])
@@ -326,7 +515,7 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
             X.shape[1], sizes, kind=s["kind"], image_shape=self.image_shape, seed=s["seed"]
         )
         augment = None
-        if self.augment:
+        if s["augment"]:
             shape = tuple(self.image_shape)
             shift = 1 if max(shape[:2]) <= 16 else 2
 
@@ -337,14 +526,12 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
             ae, X, epochs=s["epochs"], batch_size=s["batch_size"], seed=s["seed"],
             callbacks=self.callbacks, progress=bool(self.verbose), augment=augment,
         )
-        self.history_.update(hist)
-        self.autoencoder_, self.encoder_ = ae, enc
-        return self._encode(X)
+        return ae, enc, hist
 
-    def _encode(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(self.encoder_.predict(X, batch_size=1024, verbose=0), dtype=np.float32)
-
-    def _fit_dec(self, X: np.ndarray, Z: np.ndarray, s: dict) -> None:
+    def _refine(
+        self, X: np.ndarray, Z: np.ndarray, ae: Any, enc: Any, s: dict
+    ) -> tuple[np.ndarray, dict]:
+        """DEC / IDEC refinement from K-means on the codes: (centres, history entries)."""
         from deepclust_lab.deep import DEC, IDEC
 
         centers = _kmeans(Z, s["k"], s["seed"], n_init=20)
@@ -353,69 +540,36 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
             "batch_size": s["batch_size"], "seed": s["seed"],
         }
         if s["method"] == "dec":
-            model = DEC(self.encoder_, s["k"], **opts)
+            model = DEC(enc, s["k"], **opts)
         else:
-            model = IDEC(self.autoencoder_, self.encoder_, s["k"], gamma=s["gamma"], **opts)
+            model = IDEC(ae, enc, s["k"], gamma=s["gamma"], **opts)
         model.fit(X, initial_centers=centers, callbacks=self.callbacks, progress=bool(self.verbose))
-        self.history_["dec_loss"] = model.history_["loss"]
-        self.history_["delta_label"] = model.history_["delta_label"]
-        self.cluster_centers_ = model.cluster_centers_.astype(np.float32)
-        self.embedding_ = self._encode(X)
-        self.labels_ = _nearest_center(self.embedding_, self.cluster_centers_)
+        hist = {"dec_loss": model.history_["loss"], "delta_label": model.history_["delta_label"]}
+        return model.cluster_centers_.astype(np.float32), hist
 
-    def _fit_n2d(self, Z: np.ndarray, s: dict) -> None:
-        from deepclust_lab.deep import n2d_manifold_cluster
-
-        labels, reducer, _ = n2d_manifold_cluster(
-            Z, s["k"], n_neighbors=s["n_neighbors"], min_dist=0.0, random_state=s["seed"]
-        )
-        self.embedding_ = Z
-        self.manifold_ = np.asarray(reducer.embedding_, dtype=np.float32)
-        self.labels_ = labels.astype(np.int64)
-        self._space = Z
-
-    def _fit_manifold(self, X: np.ndarray, s: dict) -> None:
-        import umap  # lazily: its first use compiles for ~15 s
-        from sklearn.mixture import GaussianMixture
-
+    def _manifold(self, Z: np.ndarray, s: dict) -> tuple[np.ndarray, np.ndarray, list[float]]:
+        """UMAP -> GaussianMixture(2k) -> modularity merge, best of ``n_runs`` x inits."""
         from deepclust_lab.autoencoder import StopTraining, _callback_list
 
-        k, seed = s["k"], s["seed"]
-        n_components = min(_OVERCLUSTER * k, X.shape[0])
         # no network is trained here: callbacks see one "epoch" per UMAP run, and a
         # StopTraining request ends the search after the current run (keeping the best so far)
         cbs = _callback_list(self.callbacks, bool(self.verbose), "UMAP runs")
         for cb in cbs:
             cb.set_params({"epochs": s["n_runs"], "steps": 1, "verbose": 0})
             cb.on_train_begin()
-        graph, best, scores = None, None, []
-        for run in range(s["n_runs"]):
-            reducer = umap.UMAP(
-                n_components=10, n_neighbors=min(s["n_neighbors"], X.shape[0] - 1),
-                min_dist=0.0, random_state=seed + 1000 * run, n_jobs=1,
-            )
-            E = reducer.fit_transform(X)
-            if graph is None:  # the data's fuzzy kNN graph (symmetric); shared by every run
-                graph = reducer.graph_.tocsr()
-            for init in range(_MIXTURE_INITS):
-                gmm = GaussianMixture(
-                    n_components, covariance_type="full", random_state=seed + 10 * run + init
-                )
-                labels = _merge_by_modularity(graph, gmm.fit(E).predict(E), k)
-                score = _modularity(graph, labels)
-                scores.append(score)
-                if best is None or score > best[0]:
-                    best = (score, labels, E)
+
+        def on_run(run: int, best: float) -> bool:
             for cb in cbs:
-                cb.on_epoch_end(run, {"modularity": best[0]})
-            if any(isinstance(cb, StopTraining) and cb.requested for cb in cbs):
-                break
+                cb.on_epoch_end(run, {"modularity": best})
+            return any(isinstance(cb, StopTraining) and cb.requested for cb in cbs)
+
+        labels, E, scores = _manifold_search(
+            Z, s["k"], n_neighbors=s["n_neighbors"], n_runs=s["n_runs"], seed=s["seed"],
+            on_run=on_run,
+        )
         for cb in cbs:
             cb.on_train_end()
-        self.history_["modularity"] = scores
-        self.labels_ = best[1].astype(np.int64)
-        self.embedding_ = self.manifold_ = best[2].astype(np.float32)
-        self._space = X
+        return labels, E, scores
 
     # ------------------------------------------------------------------ using the fit
     def _check_X(self, X: Any) -> np.ndarray:
@@ -441,9 +595,13 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
             return int(self.n_neighbors)
         return 20 if self._method == "n2d" else 30
 
+    def _space_of(self, X: np.ndarray) -> np.ndarray:
+        """``X`` in the space UMAP was fitted on: codes when an autoencoder came first."""
+        return _encode(self.encoder_, X) if self._embed == "autoencoder" else X
+
     def _vote(self, X: np.ndarray) -> np.ndarray:
         """Distance-weighted vote of the nearest training samples (exact on training points)."""
-        V = self._encode(X) if self._method == "n2d" else X
+        V = self._space_of(X)
         out = np.empty(len(V), dtype=np.int64)
         k = int(self.labels_.max()) + 1
         for s in range(0, len(V), 4096):
@@ -463,7 +621,7 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         X = self._check_X(X)
         if self._method in _UMAP_METHODS:
             return self._vote(X)
-        Z = X if self._method == "kmeans" else self._encode(X)
+        Z = X if self._method == "kmeans" else _encode(self.encoder_, X)
         return _nearest_center(Z, self.cluster_centers_)
 
     def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
@@ -475,16 +633,18 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
 
         AE methods: the encoder's codes. "kmeans": ``X`` itself. "manifold": the UMAP
         coordinates, for new samples the distance-weighted mean of their nearest training
-        samples' coordinates (exact for training samples).
+        samples' coordinates (in the features, or in the codes when an autoencoder came
+        first; exact for training samples). Computed in batches of 4096 rows.
         """
         X = self._check_X(X)
         if self._method == "kmeans":
             return X
         if self._method != "manifold":
-            return self._encode(X)
-        out = np.empty((len(X), self.embedding_.shape[1]), dtype=np.float32)
-        for s in range(0, len(X), 4096):
-            dist, idx = self._neighbours(X[s : s + 4096])
+            return _encode(self.encoder_, X)
+        V = self._space_of(X)
+        out = np.empty((len(V), self.embedding_.shape[1]), dtype=np.float32)
+        for s in range(0, len(V), 4096):
+            dist, idx = self._neighbours(V[s : s + 4096])
             weight = 1.0 / np.maximum(dist, 1e-12)
             exact = dist[:, 0] <= 1e-6
             weight[exact] = 0.0
@@ -513,7 +673,8 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
                 params[key] = [int(v) for v in params[key]]
         config = {
             "format": _FORMAT, "version": _FORMAT_VERSION, "params": params,
-            "method": self._method, "n_features_in": int(self.n_features_in_),
+            "method": self._method, "embed": self._embed,
+            "n_features_in": int(self.n_features_in_),
             "has_autoencoder": self.autoencoder_ is not None,
             "history": self.history_,
         }
@@ -552,8 +713,12 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
             if params.get(key) is not None:
                 params[key] = tuple(params[key])
         model = cls(**params)
-        model._reset()
+        for name in (*_FITTED, *_PRIVATE):
+            setattr(model, name, None)
         model._method = config["method"]
+        model._embed = config.get(
+            "embed", "autoencoder" if model._method in _AE_METHODS else "raw"
+        )
         model.n_features_in_ = config["n_features_in"]
         model.history_ = config["history"]
         with np.load(path / "arrays.npz", allow_pickle=False) as data:

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import json
 
+import keras
 import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.cluster import KMeans
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import adjusted_rand_score
+from sklearn.utils.validation import check_is_fitted
 
 from deepclust_lab.autoencoder import EpochCallback, StopTraining
 from deepclust_lab.pipeline import (
+    AUTO_AUTOENCODER_FEATURES,
     DEFAULT_METHOD,
     METHODS,
+    PRESETS,
     DeepClusterer,
+    _manifold_search,
     _merge_by_modularity,
     _modularity,
 )
@@ -135,6 +140,9 @@ def test_merge_by_modularity_recovers_components():
         (np.ones((20, 3)), {"method": "ae-kmeans", "kind": "conv"}, ValueError, "image_shape"),
         (np.ones((20, 3)), {"random_state": -1}, ValueError, "random_state"),
         (np.ones((20, 3)), {"hidden": 5}, TypeError, "hidden"),
+        (np.ones((20, 3)), {"embed": "pca"}, ValueError, "embed"),
+        (np.ones((20, 3)), {"distribution": "mirrored"}, ValueError, "distribution"),
+        (np.ones((20, 3)), {"distribution": 2}, TypeError, "distribution"),
     ],
 )
 def test_bad_inputs_raise_clear_errors(X, kwargs, error, match):
@@ -161,3 +169,133 @@ def test_load_rejects_foreign_directories(tmp_path):
     (tmp_path / "config.json").write_text("{not json")
     with pytest.raises(ValueError, match="JSON"):
         DeepClusterer.load(tmp_path)
+
+
+class _CtrlC(keras.callbacks.Callback):
+    """Simulates Ctrl-C: raises KeyboardInterrupt at the first epoch end whose logs have ``key``."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key, self.raised = key, False
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.key in (logs or {}):
+            self.raised = True
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(
+    "method, key",
+    [
+        ("ae-kmeans", "loss"),  # during autoencoder training
+        ("dec", "delta_label"),  # during DEC refinement, after the autoencoder was trained
+        pytest.param("manifold", "modularity", marks=pytest.mark.slow),  # after UMAP + mixtures
+    ],
+)
+def test_ctrl_c_leaves_the_estimator_unfitted(small, method, key):
+    X, _ = small
+    model = DeepClusterer(10, method="kmeans", random_state=0, **FAST).fit(X)
+    check_is_fitted(model)  # a previous, complete fit ...
+    ctrl_c = _CtrlC(key)
+    model.set_params(method=method, callbacks=[ctrl_c])
+    with pytest.raises(KeyboardInterrupt, match=r"interrupted.*left unfitted"):
+        model.fit(X)
+    assert ctrl_c.raised
+    # ... is gone too: nothing half-fitted or stale is left
+    with pytest.raises(NotFittedError):
+        check_is_fitted(model)
+    with pytest.raises(NotFittedError):
+        model.predict(X)
+    assert not [name for name in vars(model) if name.endswith("_") or name in ("_space", "_nn")]
+    # the same object fits normally afterwards
+    model.set_params(method="kmeans", callbacks=None)
+    np.testing.assert_array_equal(
+        model.fit(X).labels_, DeepClusterer(10, method="kmeans", **FAST).fit(X).labels_
+    )
+
+
+def test_a_failed_fit_also_leaves_the_estimator_unfitted(small):
+    X, _ = small
+
+    def boom(epoch, logs):
+        raise RuntimeError("disk full")
+
+    model = DeepClusterer(10, method="kmeans", **FAST).fit(X)
+    model.set_params(method="ae-kmeans", callbacks=[EpochCallback(boom)])
+    with pytest.raises(RuntimeError, match="disk full"):
+        model.fit(X)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(model)
+
+
+def test_invalid_parameters_keep_a_previous_fit(small):
+    X, _ = small
+    model = DeepClusterer(10, method="kmeans", **FAST).fit(X)
+    labels = model.labels_.copy()
+    model.set_params(embed="pca")
+    with pytest.raises(ValueError, match="embed"):
+        model.fit(X)  # rejected at the door, before anything was touched
+    np.testing.assert_array_equal(model.labels_, labels)
+
+
+@pytest.mark.parametrize(
+    "method, extra",
+    [
+        ("kmeans", {}),
+        ("ae-kmeans", {}),
+        ("dec", {}),
+        ("idec", {}),
+        pytest.param("n2d", {}, marks=pytest.mark.slow),
+        pytest.param("manifold", {}, marks=pytest.mark.slow),
+        pytest.param("manifold", {"embed": "autoencoder"}, marks=pytest.mark.slow),
+    ],
+)
+def test_same_seed_same_labels_three_runs_in_a_row(digits, method, extra):
+    X = digits[0][300:500]
+    runs = [
+        DeepClusterer(10, method=method, random_state=7, **FAST, **extra).fit(X).labels_
+        for _ in range(3)
+    ]
+    for labels in runs[1:]:
+        np.testing.assert_array_equal(labels, runs[0])
+    assert len(np.unique(runs[0])) >= 5  # a real clustering, not one constant label
+
+
+def _upsampled(digits, n):
+    """Digits blown up from 8x8 to 24x24 pixels: 576 features, over the "auto" threshold."""
+    X, y = digits
+    images = X[:n].reshape(n, 8, 8)
+    return np.kron(images, np.ones((3, 3))).reshape(n, 576).astype("float32"), y[:n]
+
+
+def test_embed_auto_picks_raw_features_for_small_data():
+    model = DeepClusterer(10, **FAST)
+    assert model._settings(300, 64)["embed"] == "raw"
+    s = model._settings(300, AUTO_AUTOENCODER_FEATURES)
+    assert s["embed"] == "autoencoder" and s["epochs"] == FAST["epochs"]
+    assert DeepClusterer(10, preset="full")._settings(300, 784)["epochs"] == PRESETS["full"][
+        "embed_epochs"
+    ]
+    assert DeepClusterer(10, embed="raw")._settings(300, 784)["embed"] == "raw"
+    assert DeepClusterer(10, embed="autoencoder")._settings(300, 64)["embed"] == "autoencoder"
+
+
+@pytest.mark.slow
+def test_manifold_with_an_autoencoder_first_on_large_images(digits, tmp_path):
+    X, _ = _upsampled(digits, 400)
+    model = DeepClusterer(10, random_state=0, **FAST).fit(X)  # embed="auto", 576 features
+    assert model.autoencoder_ is not None and model.encoder_.output_shape == (None, 10)
+    assert len(model.history_["loss"]) == FAST["epochs"] and len(model.history_["modularity"]) == 2
+    # the recipe is exactly: codes of the trained encoder -> the manifold search on them
+    codes = model.encoder_.predict(X, batch_size=1024, verbose=0)
+    labels, E, _ = _manifold_search(codes, 10, n_neighbors=30, n_runs=1, seed=0)
+    np.testing.assert_array_equal(model.labels_, labels)
+    np.testing.assert_allclose(model.embedding_, E)
+    np.testing.assert_array_equal(model.predict(X), model.labels_)
+    np.testing.assert_allclose(model.transform(X), model.embedding_)
+    model.save(tmp_path / "m")
+    loaded = DeepClusterer.load(tmp_path / "m")
+    new = X[:50] + 0.05
+    np.testing.assert_array_equal(loaded.predict(X), model.labels_)
+    np.testing.assert_array_equal(loaded.predict(new), model.predict(new))
+    np.testing.assert_allclose(loaded.transform(new), model.transform(new), rtol=1e-5, atol=1e-6)
