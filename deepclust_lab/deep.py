@@ -316,7 +316,7 @@ class DEC:
         labels_last, p, losses = None, None, []
         order, pos, it, update = rng.permutation(n), 0, 0, 0
         while True:
-            if it % interval == 0 or self.model.stop_training:
+            if it % interval == 0 or it >= maxiter or self.model.stop_training:
                 q = self._q(X)
                 labels = q.argmax(1)
                 delta = 1.0 if labels_last is None else float(np.mean(labels != labels_last))

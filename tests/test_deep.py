@@ -120,6 +120,14 @@ def test_dec_stops_early_when_labels_settle(toy):
     assert dec.n_iter_ == 5  # the first update already changed < 50 % of the labels
 
 
+def test_dec_stops_at_maxiter_even_between_target_updates(toy):
+    X, _ = toy
+    _, enc = _pretrained(X)
+    dec = DEC(enc, 4, update_interval=10, maxiter=15, tol=0.0, batch_size=64).fit(X)
+    assert dec.n_iter_ == 15  # not 20, the next target update
+    assert len(dec.history_["loss"]) == 2
+
+
 def test_dec_honours_a_stop_request(toy):
     X, _ = toy
     _, enc = _pretrained(X)
