@@ -61,6 +61,7 @@ __all__ = [
     "EXERCISES",
     "CheckResult",
     "Exercise",
+    "all_exercises",
     "get_exercise",
     "notebook01",
     "notebook02",
@@ -620,13 +621,27 @@ notebook01 = SimpleNamespace(objective=_OBJECTIVE, choose_k=_CHOOSE_K)
 notebook02 = SimpleNamespace(assign=_ASSIGN, update=_UPDATE, kmeans_pp=_PLUSPLUS)
 
 
+#: Modules holding the exercises of the later notebooks (03-04 and 05-06), loaded on demand.
+_MORE_EXERCISES = ("deepclust_lab.exercises_deep", "deepclust_lab.exercises_evaluation")
+
+
+def all_exercises() -> dict[str, Exercise]:
+    """Every exercise of the course, notebooks 01 to 06, by key."""
+    import importlib
+
+    found = dict(EXERCISES)
+    for name in _MORE_EXERCISES:
+        found.update(importlib.import_module(name).EXERCISES)
+    return found
+
+
 def get_exercise(key: str) -> Exercise:
-    """Return the exercise called ``key`` (e.g. ``"02.assign"``).
+    """Return the exercise called ``key`` (e.g. ``"02.assign"``), from any notebook.
 
     Parameters
     ----------
     key : str
-        One of the keys of :data:`EXERCISES`.
+        One of the keys of :func:`all_exercises`.
 
     Returns
     -------
@@ -636,7 +651,15 @@ def get_exercise(key: str) -> Exercise:
     --------
     >>> get_exercise("02.update").title
     'the update step'
+    >>> get_exercise("04.target").title
+    "DEC's target distribution"
+    >>> bool(get_exercise("06.impute").check(...))  # doctest: +ELLIPSIS
+    Not attempted yet. ...
+    False
     """
-    if not isinstance(key, str) or key not in EXERCISES:
-        raise ValueError(f"key must be one of {sorted(EXERCISES)}, got {key!r}")
-    return EXERCISES[key]
+    if isinstance(key, str) and key in EXERCISES:
+        return EXERCISES[key]
+    every = all_exercises()
+    if not isinstance(key, str) or key not in every:
+        raise ValueError(f"key must be one of {sorted(every)}, got {key!r}")
+    return every[key]

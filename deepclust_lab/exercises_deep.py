@@ -29,6 +29,16 @@ key                        write
                            assignment ``q``
 ``"04.target"``            ``target_distribution(q)``: DEC's sharpened target ``p``
 =========================  ==============================================================
+
+Examples
+--------
+>>> get_exercise("04.target").title
+"DEC's target distribution"
+>>> get_exercise("04.target") is notebook04.target
+True
+>>> bool(get_exercise("03.reconstruction").check(...))  # doctest: +ELLIPSIS
+Not attempted yet. ...
+False
 """
 
 from __future__ import annotations
@@ -46,6 +56,7 @@ from deepclust_lab.exercises import (
     _fmt,
     _function_checker,
     _Wrong,
+    get_exercise,
 )
 
 __all__ = [
@@ -256,31 +267,3 @@ EXERCISES: dict[str, Exercise] = {
 notebook03 = SimpleNamespace(neighbours=_NEIGHBOURS, reconstruction=_RECONSTRUCTION)
 #: The exercises of notebook 04: ``notebook04.soft_assignment``, ``.target``.
 notebook04 = SimpleNamespace(soft_assignment=_SOFT_ASSIGNMENT, target=_TARGET)
-
-
-def get_exercise(key: str) -> Exercise:
-    """Return the exercise called ``key`` (e.g. ``"04.target"``).
-
-    Parameters
-    ----------
-    key : str
-        One of the keys of :data:`EXERCISES`.
-
-    Returns
-    -------
-    Exercise
-
-    Examples
-    --------
-    >>> get_exercise("04.target").title
-    "DEC's target distribution"
-    >>> bool(get_exercise("03.reconstruction").check(...))  # doctest: +ELLIPSIS
-    Not attempted yet. ...
-    False
-    >>> get_exercise("04.target").check(target_distribution).status  # doctest: +ELLIPSIS
-    Correct! ...
-    'passed'
-    """
-    if not isinstance(key, str) or key not in EXERCISES:
-        raise ValueError(f"key must be one of {sorted(EXERCISES)}, got {key!r}")
-    return EXERCISES[key]

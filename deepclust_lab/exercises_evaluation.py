@@ -29,6 +29,16 @@ key                       write
 ``"06.contrast"``         ``distance_contrast(X)``: largest / smallest pairwise distance
 ``"06.spectrum"``         ``spectrum_features(windows, n_bins)``: FFT magnitudes per window
 ========================  ===============================================================
+
+Examples
+--------
+>>> get_exercise("05.gap_rule").title
+"Tibshirani's rule for the gap statistic"
+>>> get_exercise("05.gap_rule") is notebook05.gap_rule
+True
+>>> bool(get_exercise("06.impute").check(...))  # doctest: +ELLIPSIS
+Not attempted yet. ...
+False
 """
 
 from __future__ import annotations
@@ -50,6 +60,7 @@ from deepclust_lab.exercises import (
     _fmt,
     _function_checker,
     _Wrong,
+    get_exercise,
 )
 
 __all__ = [
@@ -350,31 +361,3 @@ EXERCISES: dict[str, Exercise] = {
 notebook05 = SimpleNamespace(accuracy=_ACCURACY, gap_rule=_GAP_RULE, pairwise_ari=_PAIRWISE)
 #: The exercises of notebook 06: ``notebook06.impute``, ``.contrast``, ``.spectrum``.
 notebook06 = SimpleNamespace(impute=_IMPUTE, contrast=_CONTRAST, spectrum=_SPECTRUM)
-
-
-def get_exercise(key: str) -> Exercise:
-    """Return the exercise called ``key`` (e.g. ``"05.accuracy"``).
-
-    Parameters
-    ----------
-    key : str
-        One of the keys of :data:`EXERCISES`.
-
-    Returns
-    -------
-    Exercise
-
-    Examples
-    --------
-    >>> get_exercise("05.gap_rule").title
-    "Tibshirani's rule for the gap statistic"
-    >>> bool(get_exercise("06.impute").check(...))  # doctest: +ELLIPSIS
-    Not attempted yet. ...
-    False
-    >>> get_exercise("06.impute").check(mean_impute).status  # doctest: +ELLIPSIS
-    Correct! ...
-    'passed'
-    """
-    if not isinstance(key, str) or key not in EXERCISES:
-        raise ValueError(f"key must be one of {sorted(EXERCISES)}, got {key!r}")
-    return EXERCISES[key]
