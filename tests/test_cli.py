@@ -243,3 +243,30 @@ def test_demo_quick_prints_tables_and_writes_figures(tmp_path):
     for name in ("results.md", "kmeans_steps.png", "embedding.png", "confusion_matrix.png",
                  "reconstructions.png"):
         assert (tmp_path / name).stat().st_size > 500, name
+
+
+def test_notebook_figures_saves_every_figure_a_notebook_shows(tmp_path, monkeypatch):
+    import nbformat
+
+    from deepclust_lab import demo
+
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 00 · tiny"),
+        nbformat.v4.new_code_cell("%matplotlib inline\nimport matplotlib.pyplot as plt"),
+        nbformat.v4.new_code_cell("plt.plot([0, 1], [1, 0])\nplt.title('one')\nplt.show()"),
+        nbformat.v4.new_code_cell("print('no figure here')"),
+        nbformat.v4.new_code_cell("fig, ax = plt.subplots()\nax.bar([1, 2], [3, 4])\nplt.show()"),
+    ]
+    nbformat.write(nb, shipped / "00_tiny.ipynb")
+    monkeypatch.setattr(cli, "notebook_dir", lambda: shipped)
+
+    written = demo.notebook_figures(tmp_path / "png")
+    assert [p.name for p in written] == ["00_tiny-fig01.png", "00_tiny-fig02.png"]
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in written)
+    svg = demo.notebook_figures(tmp_path / "svg", fmt="svg")
+    assert len(svg) == 2 and "<svg" in svg[0].read_text()
+    with pytest.raises(ValueError, match="fmt"):
+        demo.notebook_figures(tmp_path / "x", fmt="jpg")
