@@ -2,7 +2,7 @@
 
 ::
 
-    deepclust-lab demo     [--out DIR] [--quick] [--figures DIR [--format png|svg]]
+    deepclust-lab demo     [--out DIR] [--quick | --full] [--figures DIR [--format png|svg]]
     deepclust-lab cluster  PATH --n-clusters K [--method M] [--labels COLUMN_OR_FILE]
                            [--label-column COLUMN] [--out labels.csv] [--preset fast|full]
                            [--seed S]
@@ -233,7 +233,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    table = demo.run_demo(out, quick=args.quick, seed=args.seed)
+    table = demo.run_demo(out, quick=args.quick, full=args.full, seed=args.seed)
     print(table)
     print(f"\nfigures and results.md written to {out}/", file=sys.stderr)
     if args.figures is not None:
@@ -272,7 +272,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="headless run on digits: results table and figures")
     p.add_argument("--out", default="outputs", help="folder for figures and results (default: outputs)")
-    p.add_argument("--quick", action="store_true", help="only the fast methods (a smoke run)")
+    p.add_argument("--quick", action="store_true", help="only kmeans and ae-kmeans (a smoke run)")
+    p.add_argument("--full", action="store_true",
+                   help="train with the 'full' preset (the DEC paper's network; several minutes)")
     p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--figures", metavar="DIR",
                    help="also re-run every notebook and save each figure it shows into DIR")
