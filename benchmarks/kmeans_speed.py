@@ -13,7 +13,7 @@ It is measured under two thread settings, reported in the table:
 * ``library defaults``: no limits from the benchmark. scikit-learn then runs its OpenMP
   loop on every core (with BLAS limited to 1 thread inside it); ours has no other
   parallelism than BLAS, and its ``fit`` also limits BLAS to 1 thread (as scikit-learn
-  does, see ``deepclust_lab.kmeans._one_blas_thread``), so it runs on one core.
+  does, see ``deepclust_lab.kmeans_fast.one_blas_thread``), so it runs on one core.
 
 Run:  python benchmarks/kmeans_speed.py            (writes benchmarks/results/kmeans_speed.md)
       python benchmarks/kmeans_speed.py --quick    (small sizes, for a smoke test)

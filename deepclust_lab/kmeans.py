@@ -1,29 +1,12 @@
-"""K-means clustering from scratch, in NumPy.
+"""K-means clustering from scratch, in NumPy: the code notebook 02 teaches.
 
-K-means looks for ``k`` centres that make the *inertia* small: the sum, over all samples,
-of the squared Euclidean distance from each sample to its nearest centre.
-
-Lloyd's algorithm alternates two steps until nothing changes any more:
-
-1. **assign** (E-step): give every sample the label of its nearest centre
-   (:func:`assign_labels`);
-2. **update** (M-step): move every centre to the mean of the samples that carry its label
-   (:func:`update_centers`).
-
-Neither step can increase the inertia, so the algorithm always stops, but only at a *local*
-minimum that depends on where the centres started. That is why the start matters
-(:func:`kmeans_plusplus` spreads the first centres out) and why :class:`KMeans` can restart
-``n_init`` times and keep the best run.
-
-The module is written to be read. It is still fast: every step works on whole arrays (no
-Python loop over samples), distances come from one matrix product per chunk of samples,
-and the estimator follows scikit-learn's Lloyd implementation step by step, so that from the
-same initial centres it returns the same labels, centres and number of iterations.
+Lloyd's algorithm alternates :func:`assign_labels` and :func:`update_centers`; neither can
+raise the :func:`inertia`, but where it ends depends on the start (:func:`kmeans_plusplus`).
+On large data :class:`KMeans` swaps in the same steps, chunked and sparse: :mod:`.kmeans_fast`.
 """
 
 from __future__ import annotations
 
-import functools
 import warnings
 from numbers import Integral
 from typing import Any, NamedTuple
@@ -33,402 +16,193 @@ import scipy.sparse
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import ThreadpoolController
 
-from deepclust_lab._checks import (
-    as_float_matrix,
-    check_choice,
-    check_float,
-    check_int,
-    check_n_clusters,
-)
+from deepclust_lab import _checks, kmeans_fast
 
-__all__ = [
-    "KMeans",
-    "KMeansStep",
-    "assign_labels",
-    "inertia",
-    "kmeans_plusplus",
-    "update_centers",
-]
+__all__ = ["KMeans", "KMeansStep", "assign_labels", "inertia", "kmeans_plusplus", "update_centers"]
 
-# Distances are computed for a block of samples at a time, so that the
-# (samples x clusters) distance matrix never holds more than this many numbers.
-_CHUNK_ELEMENTS = 2**16
-
-Seed = int | np.random.Generator | np.random.RandomState | None
+# From this n_samples * n_clusters on, the estimator's steps come from kmeans_fast.
+_FAST_PATH_MIN_SIZE = 2**15
+RandomStateLike = int | np.random.Generator | np.random.RandomState | None
 
 
 class KMeansStep(NamedTuple):
-    """One snapshot of a K-means run, kept in :attr:`KMeans.history_`.
-
-    Attributes
-    ----------
-    centers : ndarray of shape (n_clusters, n_features)
-        The centres at this step.
-    labels : ndarray of shape (n_samples,)
-        The index of the nearest of these centres, for every training sample.
-    inertia : float
-        Sum of squared distances from the samples to the centres given by ``labels``.
-    """
+    """One step of :attr:`KMeans.history_`: centres, each sample's nearest one, inertia."""
 
     centers: np.ndarray
     labels: np.ndarray
     inertia: float
 
 
-@functools.cache
-def _threadpools() -> ThreadpoolController:
-    return ThreadpoolController()
-
-
-def _one_blas_thread():
-    """Context manager: NumPy's matrix products use one thread inside it.
-
-    The estimator makes many small, thin matrix products (samples x features times
-    features x clusters). Spreading each one over several BLAS threads gains little, and
-    on a busy machine the threads' waiting can make K-means several times slower.
-    scikit-learn runs its K-means loop with one BLAS thread for the same reason.
-    """
-    return _threadpools().limit(limits=1, user_api="blas")
-
-
-# ---------------------------------------------------------------------------------------------
-# Small private steps. They trust their inputs: the public functions below check them first.
-# ---------------------------------------------------------------------------------------------
-
-
+# ---- The steps. They trust their inputs: the public functions below check them first. -------
 def _squared_norms(X: np.ndarray) -> np.ndarray:
     """``||x||²`` for every row of ``X``."""
     return np.einsum("ij,ij->i", X, X)
 
 
-def _chunks(n_samples: int, row_width: int):
-    """Slices that cut ``range(n_samples)`` into blocks of at most ~_CHUNK_ELEMENTS numbers."""
-    step = max(1, _CHUNK_ELEMENTS // row_width)
-    for start in range(0, n_samples, step):
-        yield slice(start, min(start + step, n_samples))
+def _squared_distances(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """``||x - c||²`` for every pair, (n_samples, n_clusters), as ``||x||² - 2 x·c + ||c||²``."""
+    return _squared_norms(X)[:, None] - 2.0 * (X @ centers.T) + _squared_norms(centers)
 
 
-def _assign_labels(
-    X: np.ndarray, centers: np.ndarray, x_squared_norms: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """E-step: the nearest centre of every sample and the squared distance to it.
-
-    Uses ``||x - c||² = ||x||² - 2 x·c + ||c||²``: the middle term for a whole block of
-    samples is one matrix product. ``||x||²`` is the same for every centre, so it cannot
-    change which centre is nearest; it is added only to the winning distance.
-    """
-    n_samples = X.shape[0]
-    labels = np.empty(n_samples, dtype=np.intp)
-    closest = np.empty(n_samples, dtype=X.dtype)
-    centers_squared_norms = _squared_norms(centers)
-    minus_two_centers_t = -2.0 * centers.T  # (n_features, n_clusters)
-    for rows in _chunks(n_samples, centers.shape[0]):
-        scores = X[rows] @ minus_two_centers_t  # (block, n_clusters): -2 x·c
-        scores += centers_squared_norms  # now ||c||² - 2 x·c
-        best = scores.argmin(axis=1)  # ties go to the lowest centre index
-        labels[rows] = best
-        closest[rows] = scores[np.arange(best.size), best]
-    closest += x_squared_norms
-    np.maximum(closest, 0.0, out=closest)  # rounding can push a zero distance below 0
-    return labels, closest
-
-
-def _distances_to_assigned(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Exact ``||x - c_label||²`` for every sample (block by block to bound memory)."""
-    out = np.empty(X.shape[0], dtype=X.dtype)
-    for rows in _chunks(X.shape[0], X.shape[1]):
-        diff = X[rows] - centers[labels[rows]]
-        out[rows] = _squared_norms(diff)
-    return out
+def _assign_labels(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # ||x - c||² = ||x||² - 2 x·c + ||c||². The ||x||² term is the same for every centre, so
+    # the nearest centre is the argmin of the rest; adding it first would only cost precision.
+    scores = _squared_norms(centers) - 2.0 * (X @ centers.T)  # (n_samples, n_clusters)
+    labels = scores.argmin(axis=1)  # ties go to the lowest centre index
+    closest = scores[np.arange(X.shape[0]), labels] + _squared_norms(X)
+    return labels, np.maximum(closest, 0.0)  # rounding can push a zero distance below 0
 
 
 def _cluster_sums(X: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndarray:
-    """Sum of the samples of each cluster, shape (n_clusters, n_features).
-
-    ``one_hot`` is a sparse (n_samples, n_clusters) matrix with a single 1 per row, in
-    the column of that sample's label; ``one_hot.T @ X`` then adds up the rows of each
-    cluster in one pass over ``X``.
-    """
-    n_samples = X.shape[0]
-    one_hot = scipy.sparse.csr_array(
-        (np.ones(n_samples, dtype=X.dtype), labels, np.arange(n_samples + 1)),
-        shape=(n_samples, n_clusters),
-    )
-    return np.asarray(one_hot.T @ X)
+    """Sum of the samples of each cluster: a one-hot (n_samples, n_clusters) matrix times X."""
+    one_hot = (labels[:, None] == np.arange(n_clusters)).astype(X.dtype)
+    return one_hot.T @ X
 
 
-def _update_centers(
-    X: np.ndarray,
-    labels: np.ndarray,
-    n_clusters: int,
-    previous_centers: np.ndarray | None = None,
-) -> np.ndarray:
-    """M-step: each centre moves to the mean of its samples; empty clusters are re-seeded.
+def _inertia(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> float:
+    """Exact ``sum ||x - c_label||²``, from the differences themselves."""
+    return float(_squared_norms(X - centers[labels]).sum())
 
-    Empty-cluster rule (as scikit-learn): the empty clusters, in increasing index order,
-    each take one of the samples that lie farthest from the centre they were assigned to
-    (``previous_centers`` if given, else the new mean of their cluster), farthest first.
-    The sample is taken out of its old cluster and becomes the new centre on its own.
-    """
-    sums = _cluster_sums(X, labels, n_clusters)
+
+def _update_centers(X, labels, n_clusters, previous_centers=None, cluster_sums=_cluster_sums):
+    """Cluster means; empty clusters take the samples farthest from their centres."""
+    sums = cluster_sums(X, labels, n_clusters)
     counts = np.bincount(labels, minlength=n_clusters).astype(X.dtype)
-    empty = np.flatnonzero(counts == 0)
     if previous_centers is None:  # the new means; an empty cluster starts at the data mean
-        previous_centers = np.where(
-            counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], X.mean(axis=0)
-        )
+        means = sums / np.maximum(counts, 1)[:, None]
+        previous_centers = np.where(counts[:, None] > 0, means, X.mean(axis=0))
+    empty = np.flatnonzero(counts == 0)
     if empty.size > 0:
-        distances = _distances_to_assigned(X, previous_centers, labels)
+        distances = _squared_norms(X - previous_centers[labels])
         if distances.max() > 0:  # else every sample already sits on its centre
             farthest = np.argsort(-distances, kind="stable")[: empty.size]
             for cluster, sample in zip(empty, farthest, strict=True):
-                donor = labels[sample]
-                sums[donor] -= X[sample]
-                counts[donor] -= 1
-                sums[cluster] = X[sample]
-                counts[cluster] = 1
+                sums[labels[sample]] -= X[sample]  # the sample leaves its old cluster ...
+                counts[labels[sample]] -= 1
+                sums[cluster], counts[cluster] = X[sample], 1  # ... to be a cluster alone
     centers = previous_centers.astype(X.dtype, copy=True)
     filled = counts > 0  # a cluster left empty (only in degenerate data) stays where it was
     centers[filled] = sums[filled] / counts[filled, None]
     return centers
 
 
-def _kmeans_plusplus_indices(
-    X: np.ndarray,
-    n_clusters: int,
-    x_squared_norms: np.ndarray,
-    rng: np.random.Generator | np.random.RandomState,
-    n_local_trials: int | None = None,
-) -> np.ndarray:
-    """Row indices of ``X`` chosen by greedy k-means++ (Arthur & Vassilvitskii, 2007).
-
-    The first centre is a sample drawn uniformly. Each next centre is drawn with
-    probability proportional to ``D(x)²``, the squared distance from ``x`` to its nearest
-    centre so far; the greedy variant draws ``2 + log(k)`` candidates this way and keeps
-    the one that lowers the total ``D²`` (the "potential") the most.
-    """
-    n_samples = X.shape[0]
-    if n_local_trials is None:
-        n_local_trials = 2 + int(np.log(n_clusters))
-
-    def squared_distances_to(rows: np.ndarray) -> np.ndarray:
-        # (len(rows), n_samples), via ||x||² - 2 x·c + ||c||²
-        d2 = x_squared_norms[rows, None] - 2.0 * (X[rows] @ X.T) + x_squared_norms
-        return np.maximum(d2, 0.0)
-
+def _kmeans_plusplus_indices(X: np.ndarray, n_clusters: int, rng) -> np.ndarray:
+    """Row indices of ``X`` chosen by greedy k-means++ (as scikit-learn)."""
+    n_local_trials = 2 + int(np.log(n_clusters))
     indices = np.empty(n_clusters, dtype=np.intp)
-    indices[0] = rng.choice(n_samples)
-    closest = squared_distances_to(indices[:1])[0]  # D(x)² for every sample
+    indices[0] = rng.choice(X.shape[0])
+    closest = np.maximum(_squared_distances(X[indices[:1]], X)[0], 0.0)  # D(x)² of every x
     for c in range(1, n_clusters):
         cumulative = np.cumsum(closest)
         # side="right" never picks a sample with D(x)² = 0 (one that is already a centre)
         targets = rng.random(n_local_trials) * cumulative[-1]
         candidates = np.searchsorted(cumulative, targets, side="right")
         # D(x)² if each candidate were added; keep the candidate with the smallest total
-        trial = np.minimum(closest, squared_distances_to(candidates))
+        trial = np.minimum(closest, np.maximum(_squared_distances(X[candidates], X), 0.0))
         best = int(np.argmin(trial.sum(axis=1)))
         indices[c] = candidates[best]
         closest = trial[best]
     return indices
 
 
+# ---- Input checks, for the public functions and the estimator only --------------------------
+def _as_dense_matrix(X: Any, name: str = "X") -> np.ndarray:
+    if scipy.sparse.issparse(X):
+        raise TypeError(f"{name} is a scipy sparse matrix, which this K-means does not support;"
+                        f" pass a dense array ({name}.toarray())")  # fmt: skip
+    return _checks.as_float_matrix(X, name)
+
+
+def _check_centers(centers: Any, n_features: int, dtype, n_clusters: int | None = None):
+    """``centers``, or ``previous_centers`` when ``n_clusters`` is given, against ``X``."""
+    name = "centers" if n_clusters is None else "previous_centers"
+    centers = _checks.as_float_matrix(centers, name)
+    if centers.shape[1] != n_features:
+        raise ValueError(f"{name} has {centers.shape[1]} features but X has {n_features}; "
+                         f"{name} must have shape (n_clusters, {n_features})")  # fmt: skip
+    if n_clusters is not None and centers.shape[0] != n_clusters:
+        raise ValueError(f"{name} has {centers.shape[0]} rows but n_clusters={n_clusters}")
+    return centers.astype(dtype, copy=False)
+
+
+def _check_labels_for(labels: Any, n_samples: int, n_clusters: int) -> np.ndarray:
+    arr = _checks.check_labels(labels, "labels", n_samples=n_samples)  # 1-D, whole numbers
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"labels must be integer cluster ids, got dtype {arr.dtype}")
+    if arr.min() < 0 or arr.max() >= n_clusters:
+        raise ValueError(f"labels must lie in [0, {n_clusters - 1}] for n_clusters={n_clusters}"
+                         f", got values from {arr.min()} to {arr.max()}")  # fmt: skip
+    return arr.astype(np.intp)
+
+
 def _check_random_state(random_state: Any) -> np.random.Generator | np.random.RandomState:
-    """Accept None, an int, a ``numpy.random.Generator`` or a ``RandomState``."""
     if isinstance(random_state, np.random.Generator):
         return random_state
     try:
         return check_random_state(random_state)
     except ValueError:
-        raise TypeError(
-            "random_state must be None, an int, a numpy.random.Generator or a "
-            f"numpy.random.RandomState, got {random_state!r}"
-        ) from None
+        raise TypeError("random_state must be None, an int, a numpy.random.Generator or a "
+                        f"numpy.random.RandomState, got {random_state!r}") from None  # fmt: skip
 
 
 def _check_enough_distinct_points(X: np.ndarray, n_clusters: int) -> None:
-    """Raise if ``X`` has fewer distinct rows than ``n_clusters``.
-
-    Counting all distinct rows would sort the whole data set; instead rows are read in
-    blocks and the count stops as soon as ``n_clusters`` distinct rows have been seen
-    (usually within the first block).
-    """
-    n_samples = X.shape[0]
-    block = max(1024, 2 * n_clusters)
-    seen = X[:0]
-    for start in range(0, n_samples, block):
-        # "+ 0.0" turns -0.0 into 0.0, so that equal numbers are equal bytes
-        seen = np.unique(np.concatenate([seen, X[start : start + block] + 0.0]), axis=0)
-        if seen.shape[0] >= n_clusters:
-            return
-    raise ValueError(
-        f"X has only {seen.shape[0]} distinct points but n_clusters={n_clusters}; "
-        "use fewer clusters or remove the duplicates"
-    )
+    if (n_distinct := kmeans_fast.count_distinct_rows(X, stop_at=n_clusters)) < n_clusters:
+        raise ValueError(f"X has only {n_distinct} distinct points but n_clusters={n_clusters}; "
+                         "use fewer clusters or remove the duplicates")  # fmt: skip
 
 
-def _as_dense_matrix(X: Any, name: str = "X") -> np.ndarray:
-    """``as_float_matrix``, with a clear message for scipy sparse input."""
-    if scipy.sparse.issparse(X):
-        raise TypeError(
-            f"{name} is a scipy sparse matrix, which this K-means does not support; "
-            f"pass a dense array ({name}.toarray())"
-        )
-    return as_float_matrix(X, name)
-
-
-def _check_labels_for(labels: Any, n_samples: int, n_clusters: int) -> np.ndarray:
-    """``labels`` must be integer cluster ids in ``[0, n_clusters)``, one per sample."""
-    arr = np.asarray(labels)
-    if arr.dtype.kind not in "iu" and not (
-        arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))
-    ):
-        raise TypeError(f"labels must be integer cluster ids, got dtype {arr.dtype}")
-    if arr.ndim != 1 or arr.shape[0] != n_samples:
-        raise ValueError(f"labels must have shape ({n_samples},), one per sample, got {arr.shape}")
-    arr = arr.astype(np.intp)
-    if arr.min() < 0 or arr.max() >= n_clusters:
-        raise ValueError(
-            f"labels must lie in [0, {n_clusters - 1}] for n_clusters={n_clusters}, "
-            f"got values from {arr.min()} to {arr.max()}"
-        )
-    return arr
-
-
-def _check_centers(centers: Any, n_features: int, name: str = "centers") -> np.ndarray:
-    centers = as_float_matrix(centers, name)
-    if centers.shape[1] != n_features:
-        raise ValueError(
-            f"{name} has {centers.shape[1]} features but X has {n_features}; "
-            f"{name} must have shape (n_clusters, {n_features})"
-        )
-    return centers
-
-
-# ---------------------------------------------------------------------------------------------
-# Public teaching functions
-# ---------------------------------------------------------------------------------------------
-
-
-def kmeans_plusplus(X: Any, n_clusters: int, random_state: Seed = None) -> np.ndarray:
-    """Choose ``n_clusters`` initial centres among the samples with k-means++.
-
-    The first centre is a sample picked uniformly at random. Every next centre is picked
-    with probability proportional to ``D(x)²``, the squared distance from ``x`` to the
-    nearest centre chosen so far, so the centres spread out over the data. This is the
-    greedy variant used by scikit-learn: ``2 + int(log(n_clusters))`` candidates are drawn
-    each time and the one that lowers ``sum D(x)²`` the most is kept.
-
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, n_features)
-        The data.
-    n_clusters : int
-        Number of centres to choose, ``1 <= n_clusters <= n_samples``.
-    random_state : int, numpy.random.Generator, numpy.random.RandomState or None
-        Seed of the random draws; the same seed gives the same centres.
-
-    Returns
-    -------
-    centers : ndarray of shape (n_clusters, n_features)
-        Rows of ``X``, all distinct.
-
-    Raises
-    ------
-    ValueError
-        If ``X`` has fewer distinct rows than ``n_clusters``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> X = np.array([[0.0, 0.0], [0.1, 0.0], [10.0, 10.0], [10.0, 10.1]])
-    >>> centers = kmeans_plusplus(X, n_clusters=2, random_state=0)
-    >>> centers.shape
-    (2, 2)
-    >>> # one centre lands in each of the two far-apart groups
-    >>> sorted(float(c[0]) > 5 for c in centers)
-    [False, True]
-    """
-    X = _as_dense_matrix(X)
-    n_clusters = check_n_clusters(n_clusters, X.shape[0])
-    _check_enough_distinct_points(X, n_clusters)
-    rng = _check_random_state(random_state)
-    X_centered = X - X.mean(axis=0)  # distances are the same, with less rounding error
-    indices = _kmeans_plusplus_indices(X_centered, n_clusters, _squared_norms(X_centered), rng)
-    return X[indices].copy()
-
-
+# ---- The public teaching functions -----------------------------------------------------------
 def assign_labels(X: Any, centers: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Give every sample the index of its nearest centre (the E-step of K-means).
+    """Give every sample the index of its nearest centre (the assignment step).
 
-    Distances come from ``||x - c||² = ||x||² - 2 x·c + ||c||²``, so the work is one
-    matrix product per block of samples (no Python loop over samples, and the memory for
-    the distance matrix stays bounded however many samples there are). Ties go to the centre
-    with the lowest index.
+    Notebook 02's broadcast ``((X[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)``
+    makes an (n_samples, n_clusters, n_features) array; ``||x||² - 2 x·c + ||c||²`` gives
+    the same distances from one matrix product. Ties go to the lowest index.
 
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
-        The samples.
     centers : array-like of shape (n_clusters, n_features)
-        The centres.
 
     Returns
     -------
     labels : ndarray of shape (n_samples,)
         Index of the nearest centre of each sample.
     squared_distances : ndarray of shape (n_samples,)
-        Squared Euclidean distance from each sample to that centre.
+        Squared distance from each sample to that centre.
 
     Examples
     --------
     >>> import numpy as np
     >>> X = np.array([[0.0, 0.0], [1.0, 0.0], [9.0, 0.0]])
-    >>> labels, d2 = assign_labels(X, centers=np.array([[0.0, 0.0], [10.0, 0.0]]))
-    >>> labels
-    array([0, 0, 1])
-    >>> d2.round(6)
-    array([0., 1., 1.])
+    >>> assign_labels(X, centers=np.array([[0.0, 0.0], [10.0, 0.0]]))
+    (array([0, 0, 1]), array([0., 1., 1.]))
     """
     X = _as_dense_matrix(X)
-    centers = _check_centers(centers, X.shape[1]).astype(X.dtype, copy=False)
-    return _assign_labels(X, centers, _squared_norms(X))
+    return _assign_labels(X, _check_centers(centers, X.shape[1], X.dtype))
 
 
-def update_centers(
-    X: Any,
-    labels: Any,
-    n_clusters: int,
-    previous_centers: Any = None,
-) -> np.ndarray:
-    """Move every centre to the mean of its samples (the M-step of K-means).
+def update_centers(X: Any, labels: Any, n_clusters: int, previous_centers: Any = None):
+    """Move every centre to the mean of its samples (the update step).
 
-    Empty clusters. A cluster that received no sample has no mean. It is re-seeded with
-    the sample that lies farthest from the centre it is currently assigned to (the
-    sample the current centres explain worst): with several empty clusters, the one with
-    the lowest index gets the farthest sample, the next one the second farthest, and so on.
-    That sample leaves its old cluster, whose mean is computed without it. "Its centre"
-    means ``previous_centers[label]`` when ``previous_centers`` is given (this is what
-    :class:`KMeans` does, like scikit-learn), else the new mean of its cluster. If every
-    sample already sits exactly on its centre, nothing can be re-seeded and an empty
-    cluster keeps its previous centre (without ``previous_centers``: the mean of ``X``).
+    An empty cluster has no mean: it takes the sample farthest from its centre
+    (``previous_centers[label]`` if given, as in :class:`KMeans` and scikit-learn, else the
+    new mean), which leaves its old cluster; several empty clusters take the farthest
+    samples in turn, lowest index first. If no sample is off its centre, nothing moves.
 
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
-        The samples.
     labels : array-like of shape (n_samples,)
         Cluster index of each sample, integers in ``[0, n_clusters)``.
     n_clusters : int
-        Number of clusters (some may be empty).
     previous_centers : array-like of shape (n_clusters, n_features), optional
-        The centres the labels were computed from.
+        The centres the labels came from.
 
     Returns
     -------
     centers : ndarray of shape (n_clusters, n_features)
-        The new centres.
 
     Examples
     --------
@@ -437,43 +211,27 @@ def update_centers(
     >>> update_centers(X, labels=[0, 0, 1, 1, 1], n_clusters=2)
     array([[ 1.,  0.],
            [10.,  2.]])
-
-    With ``n_clusters=3``, cluster 2 is empty: it takes the sample farthest from its
-    centre, ``[10, 5]``, and cluster 1 keeps the other two.
-
-    >>> update_centers(X, labels=[0, 0, 1, 1, 1], n_clusters=3)
+    >>> update_centers(X, labels=[0, 0, 1, 1, 1], n_clusters=3)  # cluster 2 takes [10, 5]
     array([[ 1. ,  0. ],
            [10. ,  0.5],
            [10. ,  5. ]])
     """
     X = _as_dense_matrix(X)
-    n_clusters = check_int(n_clusters, "n_clusters", low=1)
+    n_clusters = _checks.check_int(n_clusters, "n_clusters", low=1)
     labels = _check_labels_for(labels, X.shape[0], n_clusters)
     if previous_centers is not None:
-        previous_centers = _check_centers(previous_centers, X.shape[1], "previous_centers")
-        if previous_centers.shape[0] != n_clusters:
-            raise ValueError(
-                f"previous_centers has {previous_centers.shape[0]} rows but n_clusters={n_clusters}"
-            )
-        previous_centers = previous_centers.astype(X.dtype, copy=False)
+        previous_centers = _check_centers(previous_centers, X.shape[1], X.dtype, n_clusters)
     return _update_centers(X, labels, n_clusters, previous_centers)
 
 
 def inertia(X: Any, centers: Any, labels: Any) -> float:
-    """Sum of squared distances from each sample to the centre given by its label.
-
-    This is the quantity K-means makes small (also called the within-cluster sum of
-    squares). It is computed from the differences ``x - c`` themselves, not from the
-    expansion used by :func:`assign_labels`, so it is exact to rounding.
+    """Sum of squared distances from each sample to its centre, from the differences ``x - c``.
 
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
-        The samples.
     centers : array-like of shape (n_clusters, n_features)
-        The centres.
     labels : array-like of shape (n_samples,)
-        Cluster index of each sample.
 
     Returns
     -------
@@ -487,254 +245,167 @@ def inertia(X: Any, centers: Any, labels: Any) -> float:
     2.0
     """
     X = _as_dense_matrix(X)
-    centers = _check_centers(centers, X.shape[1]).astype(X.dtype, copy=False)
-    labels = _check_labels_for(labels, X.shape[0], centers.shape[0])
-    return float(_distances_to_assigned(X, centers, labels).sum())
+    centers = _check_centers(centers, X.shape[1], X.dtype)
+    return _inertia(X, centers, _check_labels_for(labels, X.shape[0], centers.shape[0]))
 
 
-# ---------------------------------------------------------------------------------------------
-# The two training loops
-# ---------------------------------------------------------------------------------------------
+def kmeans_plusplus(X: Any, n_clusters: int, random_state: RandomStateLike = None) -> np.ndarray:
+    """Choose ``n_clusters`` distinct rows of ``X`` as first centres, with k-means++.
 
+    The first is picked uniformly; each next one with probability proportional to ``D(x)²``,
+    the squared distance to the nearest centre so far. As in scikit-learn it is greedy: of
+    ``2 + int(log(n_clusters))`` such draws it keeps the one that lowers ``sum D(x)²`` most.
 
-class _Run(NamedTuple):
-    centers: np.ndarray
-    labels: np.ndarray
-    inertia: float
-    n_iter: int
-    history: list[KMeansStep]
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    n_clusters : int
+    random_state : int, numpy.random.Generator, numpy.random.RandomState or None
 
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features)
 
-def _lloyd(
-    X: np.ndarray,
-    centers: np.ndarray,
-    x_squared_norms: np.ndarray,
-    max_iter: int,
-    tol: float,
-    keep_history: bool,
-) -> _Run:
-    """Lloyd's algorithm from ``centers``, with scikit-learn's stopping rules.
-
-    Each iteration assigns the samples to the current centres, then moves the centres.
-    It stops, after that iteration, when either
-
-    * the labels are the same as in the previous iteration ("strict convergence": the
-      centres cannot move any more), or
-    * the centres moved little: ``sum ||c_new - c_old||² <= tol`` (``tol`` is already
-      scaled to the data), or
-    * ``max_iter`` iterations were done.
-
-    In the last two cases the samples are assigned once more, so that the labels
-    returned belong to the centres returned. The history holds the centres before
-    every iteration and the fitted state after the last one (``n_iter + 1`` entries).
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 0.0], [0.1, 0.0], [10.0, 10.0], [10.0, 10.1]])
+    >>> centers = kmeans_plusplus(X, n_clusters=2, random_state=0)
+    >>> sorted(float(c[0]) > 5 for c in centers)  # one centre in each far-apart group
+    [False, True]
     """
-    n_clusters = centers.shape[0]
-    history: list[KMeansStep] = []
-    previous_labels = None
-    converged = False
-    for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is returned
-        labels, _ = _assign_labels(X, centers, x_squared_norms)
-        if keep_history:
-            history.append(_snapshot(X, centers, labels))
-        new_centers = _update_centers(X, labels, n_clusters, previous_centers=centers)
-        shift = float(((new_centers - centers) ** 2).sum())
-        centers = new_centers
-        if previous_labels is not None and np.array_equal(labels, previous_labels):
-            converged = True
-            break
-        if shift <= tol:
-            break
-        previous_labels = labels
-    if not converged:
-        labels, _ = _assign_labels(X, centers, x_squared_norms)
-    final = _snapshot(X, centers, labels)
-    if keep_history:
-        history.append(final)
-    return _Run(centers, labels, final.inertia, n_iter, history)
+    X = _as_dense_matrix(X)
+    n_clusters = _checks.check_n_clusters(n_clusters, X.shape[0])
+    _check_enough_distinct_points(X, n_clusters)
+    rng = _check_random_state(random_state)
+    return X[_kmeans_plusplus_indices(X, n_clusters, rng)].copy()
 
 
-def _minibatch(
-    X: np.ndarray,
-    centers: np.ndarray,
-    x_squared_norms: np.ndarray,
-    max_iter: int,
-    tol: float,
-    keep_history: bool,
-    batch_size: int,
-    rng: np.random.Generator | np.random.RandomState,
-) -> _Run:
-    """Mini-batch K-means (Sculley, 2010): each iteration looks at ``batch_size`` samples.
+def _steps(n_samples: int, n_clusters: int) -> tuple:
+    """The assign and cluster-sum steps: the readable ones, or the fast path on large data."""
+    if n_samples * n_clusters >= _FAST_PATH_MIN_SIZE:
+        return kmeans_fast.assign_labels_chunked, kmeans_fast.cluster_sums_sparse
+    return _assign_labels, _cluster_sums
 
-    A batch is drawn at random (with replacement) and assigned to the current centres.
-    Each centre ``c`` keeps a count ``v`` of the samples it has absorbed so far, and
-    moves towards each of its new samples ``x`` with its own learning rate ``1 / v``:
-    ``c <- (1 - 1/v) c + (1/v) x``. Applied to a whole batch at once this is
-    ``c <- (v_old c + sum of its batch samples) / (v_old + batch count)``, a running
-    mean, so the steps get smaller as a centre sees more data. It stops when the
-    centres moved little in one step (``sum ||c_new - c_old||² <= tol``, only if
-    ``tol > 0``) or after ``max_iter`` batches; the labels and inertia are then computed
-    on all of ``X``.
-    """
-    n_samples = X.shape[0]
-    n_clusters = centers.shape[0]
-    counts = np.zeros(n_clusters, dtype=X.dtype)
-    history: list[KMeansStep] = []
-    if keep_history:
-        history.append(_snapshot(X, centers, _assign_labels(X, centers, x_squared_norms)[0]))
-    for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is returned
-        batch = rng.choice(n_samples, size=batch_size)
-        batch_labels, _ = _assign_labels(X[batch], centers, x_squared_norms[batch])
-        batch_counts = np.bincount(batch_labels, minlength=n_clusters).astype(X.dtype)
-        batch_sums = _cluster_sums(X[batch], batch_labels, n_clusters)
-        new_counts = counts + batch_counts
-        hit = batch_counts > 0
-        new_centers = centers.copy()
-        new_centers[hit] = (centers[hit] * counts[hit, None] + batch_sums[hit]) / new_counts[
-            hit, None
-        ]
-        shift = float(((new_centers - centers) ** 2).sum())
-        centers, counts = new_centers, new_counts
-        if keep_history:
-            labels, _ = _assign_labels(X, centers, x_squared_norms)
-            history.append(_snapshot(X, centers, labels))
-        if tol > 0 and shift <= tol:  # one batch can by chance leave a centre in place
-            break
-    labels, _ = _assign_labels(X, centers, x_squared_norms)
-    final = _snapshot(X, centers, labels)
-    return _Run(centers, labels, final.inertia, n_iter, history)
+
+def _nearest(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    assign, _ = _steps(X.shape[0], centers.shape[0])
+    with kmeans_fast.one_blas_thread():
+        return assign(X, centers)[0]
 
 
 def _snapshot(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> KMeansStep:
-    return KMeansStep(
-        centers.copy(), labels, float(_distances_to_assigned(X, centers, labels).sum())
-    )
+    return KMeansStep(centers.copy(), labels, _inertia(X, centers, labels))
 
 
-# ---------------------------------------------------------------------------------------------
-# The estimator
-# ---------------------------------------------------------------------------------------------
+def _lloyd(X, centers, max_iter, tol, keep_history, steps) -> tuple[KMeansStep, int, list]:
+    """Lloyd's algorithm from ``centers``; returns the final step, ``n_iter`` and the history.
+
+    Stops when the labels repeat, when the centres moved ``sum ||c_new - c_old||² <= tol``
+    or after ``max_iter`` iterations (in these two cases the samples are assigned again).
+    """
+    assign, cluster_sums = steps
+    history, previous_labels = [], None
+    for n_iter in range(1, max_iter + 1):
+        labels, _ = assign(X, centers)
+        if keep_history:
+            history.append(_snapshot(X, centers, labels))
+        new_centers = _update_centers(X, labels, centers.shape[0], centers, cluster_sums)
+        shift = float(((new_centers - centers) ** 2).sum())
+        centers = new_centers
+        if np.array_equal(labels, previous_labels):  # they are the labels of these centres too
+            break
+        if shift <= tol or n_iter == max_iter:
+            labels, _ = assign(X, centers)  # the labels of the final centres
+            break
+        previous_labels = labels
+    final = _snapshot(X, centers, labels)
+    return final, n_iter, [*history, final] if keep_history else []
 
 
+def _minibatch(X, centers, max_iter, tol, keep_history, steps, batch_size, rng):
+    """Mini-batch K-means (Sculley, 2010): each centre is the running mean of the samples
+    it absorbed from the batches (drawn with replacement); stops at ``tol`` if > 0."""
+    (assign, cluster_sums), n_clusters = steps, centers.shape[0]
+    counts = np.zeros(n_clusters, dtype=X.dtype)
+    history = [_snapshot(X, centers, assign(X, centers)[0])] if keep_history else []
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is returned
+        batch = X[rng.choice(X.shape[0], size=batch_size)]
+        batch_labels, _ = assign(batch, centers)
+        new_counts = counts + np.bincount(batch_labels, minlength=n_clusters).astype(X.dtype)
+        sums = counts[:, None] * centers + cluster_sums(batch, batch_labels, n_clusters)
+        hit = (new_counts > counts)[:, None]  # a centre that got no sample stays where it is
+        new_centers = np.where(hit, sums / np.maximum(new_counts, 1)[:, None], centers)
+        shift = float(((new_centers - centers) ** 2).sum())
+        centers, counts = new_centers, new_counts
+        if keep_history:
+            history.append(_snapshot(X, centers, assign(X, centers)[0]))
+        if tol > 0 and shift <= tol:  # one batch can by chance leave a centre in place
+            break
+    return _snapshot(X, centers, assign(X, centers)[0]), n_iter, history
+
+
+# ---- The estimator ---------------------------------------------------------------------------
 class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     """K-means clustering (Lloyd's algorithm, or mini-batch K-means), from scratch.
 
-    From the same initial centres (``init`` as an array, ``n_init=1``) and with the same
-    ``tol`` and ``max_iter``, it returns the same labels, centres (to rounding) and
-    ``n_iter_`` as ``sklearn.cluster.KMeans(algorithm="lloyd")``, because it follows the
-    same rules:
-
-    * the data are shifted to have mean zero before fitting (distances do not change,
-      but ``||x||² - 2 x·c + ||c||²`` loses less precision); the centres are shifted back;
-    * ``tol`` is relative: the run stops when ``sum ||c_new - c_old||²`` is at most
-      ``tol`` times the mean variance of the features of ``X``;
-    * it also stops as soon as an iteration leaves every label unchanged, and after
-      ``max_iter`` iterations; ``n_iter_`` counts the iterations done;
-    * unless the labels stopped changing, the samples are assigned once more at the end,
-      so ``labels_`` are the nearest centres of ``cluster_centers_``;
-    * an empty cluster is re-seeded with the sample farthest from its centre
-      (see :func:`update_centers`).
+    From the same initial centres it gives the labels, centres (to rounding) and ``n_iter_``
+    of ``sklearn.cluster.KMeans(algorithm="lloyd")``: like it, it centres the data, scales
+    ``tol`` by the mean feature variance, stops when the labels stop changing or when
+    ``sum ||c_new - c_old||² <= tol``, and re-seeds empty clusters as :func:`update_centers`.
+    It takes the steps of :mod:`deepclust_lab.kmeans_fast` from ``n_samples * n_clusters >=
+    2**15`` on, and uses one BLAS thread, as scikit-learn.
 
     Parameters
     ----------
     n_clusters : int, default=8
-        Number of clusters.
     init : {"k-means++", "random"} or array of shape (n_clusters, n_features), \
 default="k-means++"
-        How to choose the first centres: k-means++ (:func:`kmeans_plusplus`), ``n_clusters``
-        distinct samples picked at random, or the given centres.
+        :func:`kmeans_plusplus`, distinct random samples, or the first centres themselves.
     n_init : "auto" or int, default="auto"
-        Number of runs from different starts; the run with the lowest inertia is kept.
-        "auto" means 1 for "k-means++" and for an array, 10 for "random" (as scikit-learn).
-        With an array ``init`` there is only one start, so ``n_init`` is set to 1 (with a
-        ``RuntimeWarning`` if a larger number was asked for).
+        Runs from different starts, the lowest inertia wins; "auto": 10 for "random", else
+        1. An array ``init`` runs once (with a ``RuntimeWarning`` if more were asked for).
     max_iter : int, default=300
-        Maximum number of iterations of one run (with ``batch_size``: of mini-batches).
+        Iterations (mini-batches) of one run.
     tol : float, default=1e-4
-        Relative tolerance on the movement of the centres, see above. ``tol=0`` stops only
-        when the labels stop changing (or at ``max_iter``).
+        Relative tolerance on the movement of the centres; 0 waits for stable labels.
     random_state : int, numpy.random.Generator, numpy.random.RandomState or None
-        Seed for the initialisation (and for drawing mini-batches). The same seed gives the
-        same result.
     keep_history : bool, default=False
-        Keep a snapshot of every iteration in ``history_`` (for teaching plots; it stores
-        one label array per iteration, so leave it off for large data).
+        Keep every iteration in ``history_`` (for teaching plots).
     batch_size : int or None, default=None
-        ``None`` runs Lloyd's algorithm on all samples. An int runs mini-batch K-means
-        (Sculley, 2010): each iteration draws ``batch_size`` samples at random (with
-        replacement), assigns them, and moves each centre towards its new samples with a
-        learning rate of 1 / (number of samples that centre has absorbed so far). It stops
-        when the centres moved less than the tolerance in one step, or after ``max_iter``
-        batches (always ``max_iter`` batches with ``tol=0``). Much cheaper per iteration on large data; the result is close to, not
-        equal to, full K-means.
+        An int runs mini-batch K-means (Sculley, 2010): cheaper iterations, a result close
+        to, not equal to, Lloyd's.
 
     Attributes
     ----------
     cluster_centers_ : ndarray of shape (n_clusters, n_features)
-        The centres.
     labels_ : ndarray of shape (n_samples,)
-        Index of the nearest centre of each training sample.
     inertia_ : float
-        Sum of squared distances of the training samples to their nearest centre.
     n_iter_ : int
-        Number of iterations (mini-batches) of the kept run.
     n_features_in_ : int
-        Number of features seen in ``fit``.
     history_ : list of KMeansStep
-        Only with ``keep_history=True``: the kept run, one ``KMeansStep(centers, labels,
-        inertia)`` per iteration, starting with the initial centres (step 0) and ending with
-        the fitted state, so ``len(history_) == n_iter_ + 1`` (when a run stops because the
-        labels no longer change, its last two entries are equal). For Lloyd's algorithm the
-        inertia never increases from one step to the next (a mini-batch step can).
-
-    Raises
-    ------
-    ValueError
-        In ``fit``, if ``X`` has fewer distinct rows than ``n_clusters`` (K-means would
-        have to create identical centres), among the other input checks.
-
-    Notes
-    -----
-    ``fit``, ``predict``, ``transform`` and ``score`` run NumPy's matrix products on one
-    BLAS thread (as scikit-learn does inside its K-means): the products are small and
-    many, and extra threads cost more than they gain, especially on a busy machine.
-    The teaching functions (:func:`assign_labels` and the others) leave threads alone.
+        With ``keep_history``: the kept run, from the initial centres (step 0) to the fitted
+        state, ``n_iter_ + 1`` steps. In Lloyd's algorithm the inertia never goes up.
 
     Examples
     --------
     >>> import numpy as np
     >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [10.0, 10.0], [10.0, 11.0]])
     >>> km = KMeans(n_clusters=2, init=np.array([[1.0, 1.0], [9.0, 9.0]])).fit(X)
-    >>> km.labels_
-    array([0, 0, 1, 1])
+    >>> km.labels_, km.n_iter_, round(km.inertia_, 6), km.predict([[8.0, 8.0]])
+    (array([0, 0, 1, 1]), 2, 1.0, array([1]))
     >>> km.cluster_centers_
     array([[ 0. ,  0.5],
            [10. , 10.5]])
-    >>> round(km.inertia_, 6), km.n_iter_
-    (1.0, 2)
-    >>> km.predict([[1.0, 2.0], [8.0, 8.0]])
-    array([0, 1])
-
-    With ``keep_history=True`` every iteration is kept, starting from the initial centres:
-
     >>> km = KMeans(n_clusters=2, random_state=0, keep_history=True).fit(X)
-    >>> len(km.history_) == km.n_iter_ + 1
-    True
     >>> [round(step.inertia, 2) for step in km.history_]
     [2.0, 1.0, 1.0]
     """
 
-    def __init__(
-        self,
-        n_clusters: int = 8,
-        *,
-        init: str | np.ndarray = "k-means++",
-        n_init: str | int = "auto",
-        max_iter: int = 300,
-        tol: float = 1e-4,
-        random_state: Seed = None,
-        keep_history: bool = False,
-        batch_size: int | None = None,
-    ) -> None:
+    def __init__(self, n_clusters: int = 8, *, init: str | np.ndarray = "k-means++",
+                 n_init: str | int = "auto", max_iter: int = 300, tol: float = 1e-4,
+                 random_state: RandomStateLike = None, keep_history: bool = False,
+                 batch_size: int | None = None) -> None:  # fmt: skip
         self.n_clusters = n_clusters
         self.init = init
         self.n_init = n_init
@@ -744,206 +415,86 @@ default="k-means++"
         self.keep_history = keep_history
         self.batch_size = batch_size
 
-    # -- checks ---------------------------------------------------------------------------
-
     def _check_params(self, X: np.ndarray) -> None:
         """Check the parameters against ``X``; store what is derived in private attributes."""
-        n_samples, n_features = X.shape
-        self._n_clusters = check_n_clusters(self.n_clusters, n_samples)
-        self._max_iter = check_int(self.max_iter, "max_iter", low=1)
-        self._tol = check_float(self.tol, "tol", low=0.0)
-        if self.batch_size is None:
-            self._batch_size = None
-        else:
-            self._batch_size = check_int(self.batch_size, "batch_size", low=1)
+        self._n_clusters = _checks.check_n_clusters(self.n_clusters, X.shape[0])
+        self._max_iter = _checks.check_int(self.max_iter, "max_iter", low=1)
+        self._tol = _checks.check_float(self.tol, "tol", low=0.0)
+        if self.batch_size is not None:
+            _checks.check_int(self.batch_size, "batch_size", low=1)
         if not isinstance(self.keep_history, bool | np.bool_):
             raise TypeError(f"keep_history must be True or False, got {self.keep_history!r}")
-
         if isinstance(self.init, str):
-            self._init = check_choice(self.init, "init", ["k-means++", "random"])
+            self._init = _checks.check_choice(self.init, "init", ["k-means++", "random"])
         else:
-            init = as_float_matrix(self.init, "init")
-            expected = (self._n_clusters, n_features)
-            if init.shape != expected:
-                raise ValueError(
-                    f"init must have shape (n_clusters, n_features) = {expected}, got {init.shape}"
-                )
-            self._init = init.astype(X.dtype)
-
+            self._init = _checks.as_float_matrix(self.init, "init").astype(X.dtype)
+            if (expected := (self._n_clusters, X.shape[1])) != self._init.shape:
+                raise ValueError(f"init must have shape (n_clusters, n_features) = {expected}, "
+                                 f"got {self._init.shape}")  # fmt: skip
         if isinstance(self.n_init, str):
-            check_choice(self.n_init, "n_init", ["auto"])
-            n_init = 10 if isinstance(self._init, str) and self._init == "random" else 1
+            _checks.check_choice(self.n_init, "n_init", ["auto"])
+            self._n_init = 10 if isinstance(self._init, str) and self._init == "random" else 1
         elif isinstance(self.n_init, Integral) and not isinstance(self.n_init, bool):
-            n_init = check_int(self.n_init, "n_init", low=1)
+            self._n_init = _checks.check_int(self.n_init, "n_init", low=1)
         else:
             raise TypeError(f"n_init must be 'auto' or an integer >= 1, got {self.n_init!r}")
-        if not isinstance(self._init, str) and n_init != 1:
-            warnings.warn(
-                f"init is an array of centres, so there is only one start: running with "
-                f"n_init=1 instead of n_init={n_init}",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-            n_init = 1
-        self._n_init = n_init
+        if not isinstance(self._init, str) and self._n_init != 1:
+            warnings.warn("init is an array of centres, so there is only one start: running with "
+                          f"n_init=1 instead of n_init={self._n_init}", RuntimeWarning, stacklevel=3)  # fmt: skip
+            self._n_init = 1
 
-    def _check_test_data(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "cluster_centers_")
-        X = _as_dense_matrix(X)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but KMeans is expecting "
-                f"{self.n_features_in_} features as input (n_features_in_ from fit)"
-            )
-        return X
-
-    # -- fitting --------------------------------------------------------------------------
-
-    def _initial_centers(
-        self,
-        X: np.ndarray,
-        x_squared_norms: np.ndarray,
-        x_mean: np.ndarray,
-        rng: np.random.Generator | np.random.RandomState,
-    ) -> np.ndarray:
-        """First centres, in the coordinates of the centred data ``X``."""
-        if isinstance(self._init, str) and self._init == "k-means++":
-            rows = _kmeans_plusplus_indices(X, self._n_clusters, x_squared_norms, rng)
-            return X[rows].copy()
-        if isinstance(self._init, str):  # "random": distinct samples
-            return X[rng.choice(X.shape[0], size=self._n_clusters, replace=False)].copy()
-        return self._init - x_mean
-
-    def _single_run(
-        self,
-        X: np.ndarray,
-        x_squared_norms: np.ndarray,
-        x_mean: np.ndarray,
-        tol: float,
-        rng: np.random.Generator | np.random.RandomState,
-    ) -> _Run:
-        """One start and one run of Lloyd's algorithm (or of mini-batch K-means)."""
-        centers = self._initial_centers(X, x_squared_norms, x_mean, rng)
-        if self._batch_size is None:
-            return _lloyd(X, centers, x_squared_norms, self._max_iter, tol, self.keep_history)
-        return _minibatch(
-            X, centers, x_squared_norms, self._max_iter, tol, self.keep_history,
-            self._batch_size, rng,
-        )  # fmt: skip
+    def _initial_centers(self, X: np.ndarray, x_mean: np.ndarray, rng) -> np.ndarray:
+        if isinstance(self._init, np.ndarray):
+            return self._init - x_mean
+        if self._init == "k-means++":
+            return X[_kmeans_plusplus_indices(X, self._n_clusters, rng)]
+        return X[rng.choice(X.shape[0], size=self._n_clusters, replace=False)]
 
     def fit(self, X: Any, y: Any = None) -> KMeans:
-        """Compute the clustering.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data (float32 stays float32, anything else becomes float64).
-        y : ignored
-            Present for scikit-learn compatibility.
-
-        Returns
-        -------
-        self : KMeans
-            The fitted estimator.
-        """
+        """Cluster ``X``, array-like (n_samples, n_features); float32 stays float32."""
         X = _as_dense_matrix(X)
         self._check_params(X)
         _check_enough_distinct_points(X, self._n_clusters)
         rng = _check_random_state(self.random_state)
-
-        # scikit-learn's conventions: tol is relative to the mean feature variance, and
-        # the data are centred (this changes no distance, only the rounding error).
-        tol = float(np.mean(np.var(X, axis=0)) * self._tol) if self._tol > 0 else 0.0
+        tol = float(np.mean(np.var(X, axis=0)) * self._tol)  # relative, as scikit-learn
         x_mean = X.mean(axis=0)
-        X_centered = X - x_mean
-        x_squared_norms = _squared_norms(X_centered)
-
-        best: _Run | None = None
-        with _one_blas_thread():
+        X_centered = X - x_mean  # changes no distance, only the rounding error
+        steps = _steps(X.shape[0], self._n_clusters)
+        best = None
+        with kmeans_fast.one_blas_thread():
             for _ in range(self._n_init):
-                run = self._single_run(X_centered, x_squared_norms, x_mean, tol, rng)
-                if best is None or run.inertia < best.inertia:  # keep the best run
+                centers = self._initial_centers(X_centered, x_mean, rng)
+                args = (X_centered, centers, self._max_iter, tol, self.keep_history, steps)
+                run = (_lloyd(*args) if self.batch_size is None
+                       else _minibatch(*args, self.batch_size, rng))  # fmt: skip
+                if best is None or run[0].inertia < best[0].inertia:  # keep the best run
                     best = run
-
-        self.cluster_centers_ = best.centers + x_mean
-        self.labels_ = best.labels
-        self.inertia_ = best.inertia
-        self.n_iter_ = best.n_iter
+        (centers, self.labels_, self.inertia_), self.n_iter_, history = best
+        self.cluster_centers_ = centers + x_mean
         self.n_features_in_ = X.shape[1]
         if self.keep_history:
-            self.history_ = [
-                KMeansStep(step.centers + x_mean, step.labels, step.inertia)
-                for step in best.history
-            ]
+            self.history_ = [step._replace(centers=step.centers + x_mean) for step in history]
         return self
 
-    def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
-        """Fit, then return ``labels_``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
-        y : ignored
-            Present for scikit-learn compatibility.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-        """
-        return self.fit(X).labels_
-
-    # -- using a fitted model -------------------------------------------------------------
+    def _centers_for(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+        check_is_fitted(self, "cluster_centers_")
+        X = _as_dense_matrix(X)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, but KMeans is expecting "
+                             f"{self.n_features_in_} features as input (n_features_in_ from fit)")  # fmt: skip
+        return X, self.cluster_centers_.astype(X.dtype, copy=False)
 
     def predict(self, X: Any) -> np.ndarray:
-        """Index of the nearest centre of each sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-        """
-        X = self._check_test_data(X)
-        centers = self.cluster_centers_.astype(X.dtype, copy=False)
-        with _one_blas_thread():
-            return _assign_labels(X, centers, _squared_norms(X))[0]
+        """Index of the nearest centre of each sample, shape (n_samples,)."""
+        return _nearest(*self._centers_for(X))
 
     def transform(self, X: Any) -> np.ndarray:
-        """Euclidean distance from every sample to every centre.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        distances : ndarray of shape (n_samples, n_clusters)
-        """
-        X = self._check_test_data(X)
-        centers = self.cluster_centers_.astype(X.dtype, copy=False)
-        with _one_blas_thread():
-            products = X @ centers.T
-        d2 = _squared_norms(X)[:, None] - 2.0 * products + _squared_norms(centers)
-        return np.sqrt(np.maximum(d2, 0.0))
+        """Euclidean distance from every sample to every centre, (n_samples, n_clusters)."""
+        X, centers = self._centers_for(X)
+        with kmeans_fast.one_blas_thread():
+            return np.sqrt(np.maximum(_squared_distances(X, centers), 0.0))
 
     def score(self, X: Any, y: Any = None) -> float:
-        """Minus the inertia of ``X`` on the fitted centres (higher is better).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : ignored
-            Present for scikit-learn compatibility.
-
-        Returns
-        -------
-        score : float
-        """
-        X = self._check_test_data(X)
-        centers = self.cluster_centers_.astype(X.dtype, copy=False)
-        with _one_blas_thread():
-            labels = _assign_labels(X, centers, _squared_norms(X))[0]
-        return -float(_distances_to_assigned(X, centers, labels).sum())
+        """Minus the inertia of ``X`` on the fitted centres (higher is better)."""
+        X, centers = self._centers_for(X)
+        return -_inertia(X, centers, _nearest(X, centers))

@@ -14,6 +14,7 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.metrics.pairwise import euclidean_distances
 
 from deepclust_lab import kmeans as kmeans_module
+from deepclust_lab import kmeans_fast
 from deepclust_lab.kmeans import (
     KMeans,
     KMeansStep,
@@ -22,6 +23,7 @@ from deepclust_lab.kmeans import (
     kmeans_plusplus,
     update_centers,
 )
+from deepclust_lab.kmeans_fast import assign_labels_chunked, cluster_sums_sparse
 
 
 def _brute_force_sq_distances(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
@@ -41,20 +43,28 @@ def _fit_both(X: np.ndarray, init: np.ndarray, **kwargs):
 
 def _assert_same_as_sklearn(ours: KMeans, theirs: SklearnKMeans) -> None:
     np.testing.assert_array_equal(ours.labels_, theirs.labels_)
-    np.testing.assert_allclose(ours.cluster_centers_, theirs.cluster_centers_, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(ours.cluster_centers_, theirs.cluster_centers_, rtol=0, atol=1e-12)
     assert ours.n_iter_ == theirs.n_iter_
     assert ours.inertia_ == pytest.approx(theirs.inertia_, rel=1e-9)
 
 
+@pytest.fixture(params=["readable", "fast"])
+def path(request, monkeypatch):
+    """Run the estimator on the readable steps of kmeans.py, then on those of kmeans_fast.py."""
+    threshold = 0 if request.param == "fast" else np.inf
+    monkeypatch.setattr(kmeans_module, "_FAST_PATH_MIN_SIZE", threshold)
+    return request.param
+
+
 # ------------------------------------------------------------------------------------------
-# The estimator equals scikit-learn's Lloyd K-means from the same start
+# The estimator equals scikit-learn's Lloyd K-means from the same start, on both paths
 # ------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("k", [3, 4, 6])
 @pytest.mark.parametrize("tol", [1e-4, 0.0, 1e-2])
-def test_matches_sklearn_on_blobs(blobs, seed, k, tol):
+def test_matches_sklearn_on_blobs(path, blobs, seed, k, tol):
     X, _ = blobs
     ours, theirs = _fit_both(X, _random_rows(X, k, seed), tol=tol)
     _assert_same_as_sklearn(ours, theirs)
@@ -62,13 +72,13 @@ def test_matches_sklearn_on_blobs(blobs, seed, k, tol):
 
 @pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("tol", [1e-4, 0.0])
-def test_matches_sklearn_on_digits(digits, seed, tol):
+def test_matches_sklearn_on_digits(path, digits, seed, tol):
     X, _ = digits
     ours, theirs = _fit_both(X, _random_rows(X, 10, seed), tol=tol)
     _assert_same_as_sklearn(ours, theirs)
 
 
-def test_matches_sklearn_from_kmeans_plusplus_start_and_with_max_iter(digits):
+def test_matches_sklearn_from_kmeans_plusplus_start_and_with_max_iter(path, digits):
     X, _ = digits
     init = kmeans_plusplus(X, 10, random_state=3)
     for max_iter in (1, 2, 5):
@@ -77,7 +87,7 @@ def test_matches_sklearn_from_kmeans_plusplus_start_and_with_max_iter(digits):
         _assert_same_as_sklearn(ours, theirs)
 
 
-def test_matches_sklearn_with_an_empty_cluster(blobs):
+def test_matches_sklearn_with_an_empty_cluster(path, blobs):
     # one starting centre far away from every sample: no sample picks it in the first
     # iteration, so it is re-seeded with the sample farthest from its centre
     X, _ = blobs
@@ -95,7 +105,7 @@ def test_matches_sklearn_with_an_empty_cluster(blobs):
     assert len(np.unique(ours.labels_)) == 4
 
 
-def test_two_empty_clusters_match_sklearn(blobs):
+def test_two_empty_clusters_match_sklearn(path, blobs):
     X, _ = blobs
     init = _random_rows(X, 5, 1)
     init[1] = [100.0, 100.0]
@@ -104,7 +114,7 @@ def test_two_empty_clusters_match_sklearn(blobs):
     _assert_same_as_sklearn(ours, theirs)
 
 
-def test_float32_input_stays_float32_and_agrees(blobs):
+def test_float32_input_stays_float32_and_agrees(path, blobs):
     X, _ = blobs
     init = _random_rows(X, 4, 0)
     km32 = KMeans(4, init=init.astype(np.float32)).fit(X.astype(np.float32))
@@ -128,15 +138,39 @@ def test_assign_labels_matches_brute_force(digits):
     np.testing.assert_allclose(d2, full.min(axis=1), atol=1e-9)
 
 
-def test_assign_labels_is_chunked_and_still_exact(digits, monkeypatch):
+def test_fast_assign_is_chunked_and_equals_the_readable_one(digits, monkeypatch):
     # tiny blocks force many chunk boundaries, including an uneven last block
     X, _ = digits
     centers = _random_rows(X, 7, 1)
     expected = assign_labels(X, centers)
-    monkeypatch.setattr(kmeans_module, "_CHUNK_ELEMENTS", 7 * 13)
-    labels, d2 = assign_labels(X, centers)
+    monkeypatch.setattr(kmeans_fast, "_CHUNK_ELEMENTS", 7 * 13)
+    labels, d2 = assign_labels_chunked(X, centers)
     np.testing.assert_array_equal(labels, expected[0])
     np.testing.assert_allclose(d2, expected[1])
+
+
+def test_fast_cluster_sums_are_sums_of_each_cluster(digits):
+    X, _ = digits
+    labels = np.random.default_rng(0).integers(0, 6, size=len(X))
+    labels[labels == 3] = 2  # cluster 3 is empty
+    sums = cluster_sums_sparse(X, labels, 6)
+    for j in range(6):
+        np.testing.assert_allclose(sums[j], X[labels == j].sum(axis=0), rtol=0, atol=1e-12)
+
+
+def test_estimator_takes_the_fast_path_on_large_data(monkeypatch):
+    calls = []
+
+    def spy(X, centers):
+        calls.append(X.shape[0])
+        return assign_labels_chunked(X, centers)
+
+    monkeypatch.setattr(kmeans_fast, "assign_labels_chunked", spy)
+    X = np.random.default_rng(0).normal(size=(4000, 3))
+    KMeans(4, n_init=1, random_state=0, max_iter=3).fit(X)  # 4000 x 4 < 2**15: readable
+    assert calls == []
+    KMeans(10, n_init=1, random_state=0, max_iter=3).fit(X)  # 4000 x 10 >= 2**15: fast
+    assert calls and set(calls) == {4000}
 
 
 def test_assign_labels_breaks_ties_towards_lowest_index():
@@ -491,10 +525,12 @@ def test_teaching_functions_check_their_inputs():
         assign_labels(_X, np.zeros((2, 3)))
     with pytest.raises(ValueError, match="labels must lie in \\[0, 1\\]"):
         update_centers(_X, [0, 1, 2, 0, 1], 2)
-    with pytest.raises(ValueError, match=r"labels must have shape \(5,\)"):
+    with pytest.raises(ValueError, match="labels has 2 entries but there are 5 samples"):
         update_centers(_X, [0, 1], 2)
-    with pytest.raises(TypeError, match="labels must be integer cluster ids"):
+    with pytest.raises(ValueError, match="labels must be class or cluster ids, got non-integer"):
         inertia(_X, centers, [0.5, 1, 0, 0, 1])
+    with pytest.raises(TypeError, match="labels must be integer cluster ids"):
+        inertia(_X, centers, ["a", "b", "a", "a", "b"])
     with pytest.raises(ValueError, match="previous_centers has 3 rows but n_clusters=2"):
         update_centers(_X, [0, 1, 0, 0, 1], 2, previous_centers=np.zeros((3, 2)))
     with pytest.raises(ValueError, match="n_clusters=9 is larger"):
@@ -512,3 +548,6 @@ def test_docstring_examples_run():
     result = doctest.testmod(kmeans_module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 20
     assert result.failed == 0
+    fast = doctest.testmod(kmeans_fast, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert fast.attempted >= 6
+    assert fast.failed == 0
