@@ -1,12 +1,14 @@
 """Smoke tests for deepclust_lab.plotting, driven by ``__all__`` (as mglearn tests its plots).
 
 Every public name gets a small call that exercises it; each call asserts what was drawn
-(titles, number of artists), and the helpers must never print.
+(titles, number of artists). Every helper must never print, must keep the one signature style
+and must write no text smaller than 11 pt (projector).
 """
 
 from __future__ import annotations
 
 import doctest
+import inspect
 from collections import namedtuple
 
 import matplotlib.pyplot as plt
@@ -14,9 +16,10 @@ import numpy as np
 import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from sklearn.cluster import KMeans as SKKMeans
+from matplotlib.text import Text
 
 from deepclust_lab import plotting
+from deepclust_lab.plotting import _style
 
 Step = namedtuple("Step", "centers labels inertia")
 
@@ -42,6 +45,12 @@ def history(points):
     return steps
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
 def _titles(fig: Figure) -> list[str]:
     return [ax.get_title() for ax in fig.axes]
 
@@ -54,14 +63,21 @@ def _marks(fig: Figure) -> dict[str, list[str]]:
 
 # one case per public name: a function taking the fixtures, calling the helper and asserting
 def case_PALETTE(points, history):
-    assert len(plotting.PALETTE) >= 8
-    assert len(set(plotting.PALETTE)) == len(plotting.PALETTE)
+    palette = plotting.PALETTE
+    assert len(palette) >= 10  # the ten digits get ten colours
+    assert len({c.lower() for c in palette}) == len(palette)
+    assert all(len(c) == 7 and c.startswith("#") and int(c[1:], 16) >= 0 for c in palette)
+    # the widget explorer draws cluster i in palette[i] too: PALETTE is its single source
+    assert _style.NOISE_COLOR not in palette
 
 
 def case_cluster_style(points, history):
-    styles = {plotting.cluster_style(j) for j in range(30)}
-    assert len(styles) == 30  # > 10 clusters stay distinguishable
-    assert plotting.cluster_style(-1)[0] not in plotting.PALETTE
+    # cluster id i -> colour i, and a distinct marker for each of the first nine ids
+    assert [plotting.cluster_style(j)[0] for j in range(10)] == list(plotting.PALETTE)
+    assert len({plotting.cluster_style(j)[1] for j in range(9)}) == 9
+    styles = {plotting.cluster_style(j) for j in range(90)}
+    assert len(styles) == 90  # many clusters stay distinguishable (colour x marker)
+    assert plotting.cluster_style(-1) == (_style.NOISE_COLOR, "x")
 
 
 def case_plot_clusters(points, history):
@@ -102,15 +118,6 @@ def case_plot_inertia_curve(points, history):
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["seed 0", "seed 1"]
 
 
-def case_plot_decision_regions(points, history):
-    X, _, _ = points
-    model = SKKMeans(3, n_init=1, random_state=0).fit(X)
-    ax = plotting.plot_decision_regions(model, X, title="regions", resolution=50)
-    assert ax.get_title() == "regions"
-    assert len(ax.images) == 1
-    assert ax.images[0].get_array().shape == (50, 50)
-
-
 def case_plot_embedding(points, history):
     X, y, _ = points
     Z = np.column_stack([X, X[:, :1] * 2])
@@ -123,16 +130,20 @@ def case_plot_embedding(points, history):
 
 def case_plot_images(points, history):
     images = np.random.default_rng(0).random((12, 64))
-    fig = plotting.plot_images(images, (8, 8), labels=np.arange(12), ncols=5, title="digits")
+    fig = plotting.plot_images(images, np.arange(12), image_shape=(8, 8), ncols=5, title="digits")
     shown = [ax for ax in fig.axes if ax.images]
     assert len(shown) == 12
     assert shown[3].get_title() == "3"
     assert fig.get_suptitle() == "digits"
+    # flat square images need no shape; shaped ones keep theirs
+    assert plotting.plot_images(images, n=4).axes[0].images[0].get_array().shape == (8, 8)
+    wide = np.zeros((2, 4, 6))
+    assert plotting.plot_images(wide).axes[1].images[0].get_array().shape == (4, 6)
 
 
 def case_plot_reconstructions(points, history):
     X = np.random.default_rng(0).random((5, 64))
-    fig = plotting.plot_reconstructions(X, X * 0.5, (8, 8), n=4)
+    fig = plotting.plot_reconstructions(X, X * 0.5, image_shape=(8, 8), n=4)
     assert len(fig.axes) == 8
     assert fig.axes[0].get_ylabel() == "input"
     assert fig.axes[4].get_ylabel() == "output"
@@ -175,14 +186,16 @@ def case_plot_k_selection(points, history):
     assert _titles(fig)[0].startswith("Inertia")
     marks = _marks(fig)
     assert marks["Silhouette"] == ["k = 3"]
-    assert marks["Gap"] == ["k = 3"]
     assert marks["BIC"] == ["k = 3"]
     assert marks["Inertia"] == ["k = 3"]  # the elbow
-    # a pandas DataFrame works too, and one criterion can go to a given Axes
+    # the gap's pick is the one deepclust_lab.selection stores with its table: none here
+    assert marks["Gap"] == []
+    # a pandas DataFrame (or a list of rows) works too, and criteria can be chosen
     pd = pytest.importorskip("pandas")
-    fig2, ax = plt.subplots()
-    out = plotting.plot_k_selection(pd.DataFrame(table), ax, metrics=["silhouette"])
-    assert out is fig2 and ax.get_title().startswith("Silhouette")
+    fig = plotting.plot_k_selection(pd.DataFrame(table), metrics=["silhouette"])
+    assert _titles(fig) == ["Silhouette (higher is better)"]
+    rows = pd.DataFrame(table).to_dict("records")
+    assert _marks(plotting.plot_k_selection(rows, metrics=["BIC"])) == {"BIC": ["k = 3"]}
     # picks carried by the table (as selection.sweep_k returns them) win over our own rules
     frame = pd.DataFrame(table)
     frame.attrs["best"] = {"elbow": 4, "silhouette": 5, "gap": None, "bic": 2}
@@ -226,6 +239,28 @@ def test_public_name(name, points, history, capsys):
     CASES[name](points, history)
     out = capsys.readouterr()
     assert out.out == "" and out.err == "", "plot helpers must not print"
+    for number in plt.get_fignums():  # readable on a projector: no text under 11 pt
+        texts = plt.figure(number).findobj(Text)
+        small = {t.get_text(): t.get_fontsize() for t in texts
+                 if t.get_text() and t.get_visible() and t.get_fontsize() < 11}
+        assert not small, f"{name}: text smaller than 11 pt: {small}"
+
+
+HELPERS = [name for name in plotting.__all__ if name.startswith("plot_")]
+
+
+@pytest.mark.parametrize("name", HELPERS)
+def test_one_signature_style(name):
+    """plot_x(data, labels=None, *, ax=None, ...): at most two positional arguments."""
+    signature = inspect.signature(getattr(plotting, name))
+    params = list(signature.parameters.values())
+    positional = [p for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]
+    assert len(positional) <= 2 and all(p.kind is not p.VAR_POSITIONAL for p in params)
+    assert all(p.kind is p.KEYWORD_ONLY for p in params[len(positional):])
+    returns = signature.return_annotation
+    assert returns in ("Axes", "Figure")
+    if "ax" in signature.parameters:  # single-panel helpers return the Axes they drew into
+        assert returns == "Axes" and signature.parameters["ax"].default is None
 
 
 def test_gallery_loads_toy_sets_by_name():
@@ -256,11 +291,15 @@ def test_bad_inputs_give_clear_errors(points, history):
     with pytest.raises(ValueError, match="keep_history=True"):
         plotting.plot_kmeans_steps(type("M", (), {"history_": None})(), X)
     with pytest.raises(ValueError, match="cannot be read as images"):
-        plotting.plot_images(np.ones((3, 10)), (8, 8))
+        plotting.plot_images(np.ones((3, 10)), image_shape=(8, 8))
+    with pytest.raises(ValueError, match="give image_shape"):
+        plotting.plot_images(np.ones((3, 10)))
+    with pytest.raises(ValueError, match="labels has 2 entries but 3 images"):
+        plotting.plot_images(np.ones((3, 64)), [0, 1])
     with pytest.raises(ValueError, match="'k' column"):
         plotting.plot_k_selection({"inertia": [1.0, 2.0]})
-    with pytest.raises(ValueError, match="method must be one of"):
-        plotting.plot_embedding(X, y, method="mds")
+    with pytest.raises(TypeError, match="table must be a DataFrame"):
+        plotting.plot_k_selection("k")
     with pytest.raises(ValueError, match="not in the history"):
         plotting.plot_training_curve({"loss": [1.0]}, keys=["acc"])
     with pytest.raises(ValueError, match="no entry for data sets"):
@@ -268,9 +307,12 @@ def test_bad_inputs_give_clear_errors(points, history):
 
 
 def test_docstring_examples_run():
-    result = doctest.testmod(plotting, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 10
-    assert result.failed == 0
+    from deepclust_lab.plotting import clusters, embeddings
+
+    results = [doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+               for module in (_style, clusters, embeddings)]
+    assert sum(r.attempted for r in results) > 10
+    assert sum(r.failed for r in results) == 0
 
 
 def test_k_selection_draws_the_table_of_sweep_k(points):
@@ -284,3 +326,29 @@ def test_k_selection_draws_the_table_of_sweep_k(points):
     best = table.attrs["best"]
     assert marks["Silhouette"] == [f"k = {best['silhouette']}"]
     assert marks["Inertia"] == [f"k = {best['elbow']}"]
+    assert marks["Gap"] == ([] if best["gap"] is None else [f"k = {best['gap']}"])
+
+
+def test_k_selection_marks_the_pick_of_gap_statistic(points):
+    from deepclust_lab.selection import gap_statistic
+
+    X, _, _ = points
+    table = gap_statistic(X, range(1, 6), n_refs=2, random_state=0)
+    marks = _marks(plotting.plot_k_selection(table))
+    assert marks == {"Gap": [f"k = {table.attrs['best_k']}"]}
+
+
+def test_axes_helpers_draw_into_a_given_axes(points, history):
+    X, y, _ = points
+    calls = {
+        "plot_clusters": lambda ax: plotting.plot_clusters(X, y, ax=ax),
+        "plot_embedding": lambda ax: plotting.plot_embedding(X, y, ax=ax),
+        "plot_inertia_curve": lambda ax: plotting.plot_inertia_curve(history, ax=ax),
+        "plot_training_curve": lambda ax: plotting.plot_training_curve({"l": [1, 2]}, ax=ax),
+        "plot_confusion_matrix": lambda ax: plotting.plot_confusion_matrix(y, y, ax=ax),
+    }
+    assert sorted(calls) == sorted(n for n in HELPERS if "ax" in
+                                   inspect.signature(getattr(plotting, n)).parameters)
+    for name, call in calls.items():
+        _, ax = plt.subplots()
+        assert call(ax) is ax, name
