@@ -23,7 +23,12 @@ from deepclust_lab.widgets import (
     EmbeddingExplorer,
     KMeansStepper,
     KMeansStepperModel,
+    _background,
+    _common,
 )
+from deepclust_lab.widgets import explorer as explorer_module
+from deepclust_lab.widgets import lab as lab_module
+from deepclust_lab.widgets import stepper as stepper_module
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -111,9 +116,28 @@ def test_stepper_slider_and_play_move_through_the_steps():
     assert _output_text(stepper.output) == ""
 
 
+def test_stepper_refuses_a_bad_interval():
+    with pytest.raises(ValueError, match="interval must be >= 1, got -5"):
+        KMeansStepper(interval=-5)
+
+
+def test_stepper_controls_take_their_range_from_the_model():
+    stepper = KMeansStepper("blobs", n_clusters=3, n_samples=100)
+    low, high = KMeansStepperModel.RANGES["n_clusters"]
+    assert (stepper.k.min, stepper.k.max) == (low, high)
+    assert (stepper.seed.min, stepper.seed.max) == KMeansStepperModel.RANGES["seed"]
+    assert stepper.dataset.options == KMeansStepperModel.CHOICES["dataset"]
+    with pytest.raises(ValueError, match=f"n_clusters must be <= {high}"):
+        stepper.model.n_clusters = high + 1
+    stepper.seed.value = 7  # each control drives the setting it is linked to, and back
+    assert stepper.model.seed == 7
+    stepper.model.dataset = "moons"
+    assert stepper.dataset.value == "moons"
+
+
 def test_render_kmeans_step_returns_png_for_each_step():
     model = KMeansStepperModel(dataset="blobs", n_clusters=3, n_samples=100)
-    images = {W.render_kmeans_step(model, s) for s in range(model.n_steps)}
+    images = {stepper_module.render_kmeans_step(model, s) for s in range(model.n_steps)}
     assert all(png.startswith(b"\x89PNG") for png in images)
     assert len(images) == model.n_steps  # every step looks different
 
@@ -191,9 +215,9 @@ def test_model_validates_settings_and_presets():
     from deepclust_lab.pipeline import PRESETS
 
     model = ClusterLabModel(preset="full")
-    assert model.epochs == PRESETS["full"]["epochs"]
+    assert model.epochs == PRESETS["full"].epochs
     model.preset = "fast"
-    assert model.epochs == PRESETS["fast"]["epochs"]
+    assert model.epochs == PRESETS["fast"].epochs
     assert ClusterLabModel(preset="full", epochs=7).epochs == 7
     with pytest.raises(ValueError, match="preset must be one of"):
         model.preset = "fast demo"  # the label, not the value
@@ -257,13 +281,13 @@ def test_stop_ends_the_run_within_an_epoch(fake_lab):
 def test_stop_before_training_begins(monkeypatch, fake_lab):
     lab = fake_lab
     gate = threading.Event()
-    original = W._load
+    original = _common.load_cached
 
     def slow_load(*args):
         gate.wait(5)
         return original(*args)
 
-    monkeypatch.setattr(W, "_load", slow_load)
+    monkeypatch.setattr(_common, "load_cached", slow_load)
     lab.retrain_button.click()
     lab.stop_button.click()
     gate.set()
@@ -303,7 +327,7 @@ def test_errors_in_drawing_the_result_are_reported_too(monkeypatch, fake_lab):
     def broken(result):
         raise RuntimeError("cannot draw")
 
-    monkeypatch.setattr(W, "render_lab_result", broken)
+    monkeypatch.setattr(lab_module, "render_lab_result", broken)
     fake_lab.model.epochs = 2
     fake_lab.retrain_button.click()
     assert fake_lab.wait(10) == "failed"
@@ -353,6 +377,68 @@ def test_recluster_reuses_the_embedding_and_is_fast(fake_lab):
     assert result.scores["ACC"] == pytest.approx(cluster_accuracy(result.y, expected))
     assert result.scores["clusters found"] == 4
     assert "Done re-clustered" in lab.status.value
+
+
+def test_lab_controls_are_linked_to_their_settings_with_one_range():
+    lab = ClusterLab("digits")
+    bound = {"dataset": lab.dataset, "method": lab.method, "preset": lab.preset,
+             "augment": lab.augment, "embedding_dim": lab.embedding_dim, "epochs": lab.epochs,
+             "n_clusters": lab.n_clusters, "seed": lab.seed}
+    assert lab._controls == list(bound.values())
+    for name, (low, high) in ClusterLabModel.RANGES.items():
+        assert (bound[name].min, bound[name].max) == (low, high)
+        bound[name].value = low + 1
+        assert getattr(lab.model, name) == low + 1
+    lab.method.value = "dec"
+    assert lab.model.method == "dec"
+    assert [value for _, value in lab.preset.options] == ["fast", "full"]
+    assert lab.augment.description == "augment (shifts/rotations)" and not lab.model.augment
+    lab.augment.value = True
+    assert lab.model.augment is True
+    lab.model.augment = False
+    assert lab.augment.value is False
+
+
+@pytest.mark.parametrize("n_features, shape", [(64, (8, 8)), (256, (16, 16)), (784, (28, 28)),
+                                               (2, None), (10, None), (1, None)])
+def test_square_image_shape(n_features, shape):
+    assert lab_module.square_image_shape(n_features) == shape
+
+
+@pytest.mark.parametrize("augment", [True, False])
+def test_the_augment_box_reaches_deepclusterer(monkeypatch, augment):
+    seen = []
+
+    def fake_deep_clusterer(**kwargs):
+        seen.append(kwargs)
+        return _SlowClusterer(kwargs["callbacks"], kwargs["n_clusters"], epochs=2)
+
+    monkeypatch.setattr(lab_module, "DeepClusterer", fake_deep_clusterer)
+    lab = ClusterLab("digits", epochs=2)
+    lab.augment.value = augment
+    lab.retrain_button.click()
+    assert lab.wait(10) == "done", lab.model.error
+    assert seen[0]["augment"] is augment and seen[0]["image_shape"] == (8, 8)
+    assert lab.model.image_shape == (8, 8)
+    monkeypatch.undo()  # the real DeepClusterer takes both parameters
+    from deepclust_lab.pipeline import DeepClusterer
+
+    real = lab.model._build_clusterer([])
+    assert isinstance(real, DeepClusterer) and real.augment is augment
+    assert real.image_shape == (8, 8)
+
+
+def test_lab_scores_come_from_deepclust_lab_metrics():
+    from deepclust_lab.metrics import external_scores, internal_scores
+
+    X, y = load_digits(return_X_y=True)
+    labels = y % 5
+    scores = lab_module._scores(X, y, labels)
+    for name, value in external_scores(y, labels).items():
+        assert scores[name] == pytest.approx(value)
+    expected = internal_scores(X, labels, sample_size=1000, random_state=0)["silhouette"]
+    assert scores["silhouette (embedding)"] == pytest.approx(expected)
+    assert scores["clusters found"] == 5
 
 
 # --------------------------------------------------------------------------------------------
@@ -444,7 +530,8 @@ def test_explorer_traitlets_hold_the_data(digits_data):
     assert explorer.image_shape == [8, 8] and len(explorer.images) == n * 64
     # pixels scaled 0..16 -> 0..255
     np.testing.assert_array_equal(explorer.image_of(5), np.round(X[5].reshape(8, 8) / 16 * 255))
-    assert explorer.palette[:8] == list(__import__("deepclust_lab.plotting").plotting.PALETTE)
+    kit_palette = list(__import__("deepclust_lab.plotting").plotting.PALETTE)
+    assert explorer.palette[:len(kit_palette)] == kit_palette
     state = explorer.get_state()  # what goes over the wire
     assert state["images"] == explorer.images and state["selected_cluster"] is None
 
@@ -510,8 +597,10 @@ def test_explorer_from_dataset():
 
 
 def test_frontend_is_shipped_and_self_contained():
-    js = (ROOT / "deepclust_lab" / "frontend" / "explorer.js").read_text()
-    css = (ROOT / "deepclust_lab" / "frontend" / "explorer.css").read_text()
+    # the sources live in widgets/ at the top; the package reaches them through a link
+    assert (ROOT / "deepclust_lab" / "widgets" / "frontend").resolve() == ROOT / "widgets"
+    js = (ROOT / "widgets" / "explorer.js").read_text()
+    css = (ROOT / "widgets" / "explorer.css").read_text()
     assert "export default" in js and "render" in js
     # no imports at all (no CDN, no bare module names needing a bundler), no URLs fetched
     assert not re.search(r"^\s*import\s", js, flags=re.M)
@@ -524,10 +613,11 @@ def test_frontend_is_shipped_and_self_contained():
     # and the wheel ships them
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     globs = config["tool"]["setuptools"]["package-data"]["deepclust_lab"]
-    for name in ("frontend/explorer.js", "frontend/explorer.css"):
+    for name in ("widgets/frontend/explorer.js", "widgets/frontend/explorer.css"):
         assert any(fnmatch.fnmatch(name, g) for g in globs), (name, globs)
 
 
 def test_docstring_examples():
-    failures, tried = doctest.testmod(W, optionflags=doctest.ELLIPSIS)
-    assert tried >= 8 and failures == 0
+    results = [doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+               for module in (W, _background, _common, stepper_module, lab_module, explorer_module)]
+    assert sum(r.attempted for r in results) >= 8 and sum(r.failed for r in results) == 0
