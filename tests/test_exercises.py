@@ -1,104 +1,30 @@
-"""Tests for deepclust_lab.exercises: every exercise's solution passes, wrong answers fail,
-unfilled answers are reported as not attempted, and check() never raises for any of them."""
+"""Tests for deepclust_lab.exercises.core and the contract every exercise keeps: the reference
+passes, plausible wrong answers (listed per notebook in tests/test_exercises_nbNN.py) fail,
+unfilled answers are "not attempted", and check() never raises for any of them."""
 
 from __future__ import annotations
 
 import doctest
 import importlib
 import sys
+import warnings
 
 import numpy as np
 import pytest
+import test_exercises_nb01
+import test_exercises_nb02
+import test_exercises_nb03
+import test_exercises_nb04
+import test_exercises_nb05
+import test_exercises_nb06
 
 from deepclust_lab import exercises
-from deepclust_lab.exercises import EXERCISES, CheckResult, all_exercises, get_exercise
+from deepclust_lab.exercises import CheckResult, all_exercises, core, get_exercise
+from deepclust_lab.exercises.nb02 import assign_step
 
-# --------------------------------------------------------------------------- wrong answers
-# Plausible mistakes a student makes, per exercise: each must fail check().
-
-
-def _objective_not_squared(X, centers, labels):
-    return float(np.linalg.norm(X - centers[labels], axis=1).sum())
-
-
-def _objective_mean(X, centers, labels):
-    return float(((X - centers[labels]) ** 2).sum(axis=1).mean())
-
-
-def _choose_k_index(ks, silhouettes):
-    return int(np.argmax(silhouettes))  # the position, not the k
-
-
-def _choose_k_lowest(ks, silhouettes):
-    return int(np.asarray(ks)[np.argmin(silhouettes)])
-
-
-def _assign_farthest(X, centers):
-    return ((X[:, None] - centers[None]) ** 2).sum(2).argmax(1)
-
-
-def _assign_both(X, centers):
-    d = ((X[:, None] - centers[None]) ** 2).sum(2)
-    return d.argmin(1), d  # returns a tuple, like the kit's assign_labels
-
-
-def _assign_manhattan(X, centers):
-    return np.abs(X[:, None] - centers[None]).sum(2).argmin(1)
-
-
-def _update_median(X, labels, n_clusters):
-    return np.array([np.median(X[labels == j], axis=0) for j in range(n_clusters)])
-
-
-def _update_transposed(X, labels, n_clusters):
-    return np.array([X[labels == j].mean(axis=0) for j in range(n_clusters)]).T
-
-
-def _pp_uniform(X, n_clusters, rng):
-    return X[rng.choice(len(X), n_clusters, replace=False)]
-
-
-def _pp_farthest_first(X, n_clusters, rng):
-    centers = [X[rng.integers(len(X))]]
-    for _ in range(1, n_clusters):
-        d2 = ((X[:, None] - np.array(centers)[None]) ** 2).sum(2).min(1)
-        centers.append(X[d2.argmax()])
-    return np.array(centers)
-
-
-def _pp_global_random(X, n_clusters, rng):
-    own = np.random.default_rng()  # ignores the rng it was given: not reproducible
-    centers = [X[own.integers(len(X))]]
-    for _ in range(1, n_clusters):
-        d2 = ((X[:, None] - np.array(centers)[None]) ** 2).sum(2).min(1)
-        centers.append(X[own.choice(len(X), p=d2 / d2.sum())])
-    return np.array(centers)
-
-
-def _pp_fixed_first(X, n_clusters, rng):
-    centers = [X[0]]
-    for _ in range(1, n_clusters):
-        d2 = ((X[:, None] - np.array(centers)[None]) ** 2).sum(2).min(1)
-        centers.append(X[rng.choice(len(X), p=d2 / d2.sum())])
-    return np.array(centers)
-
-
-def _pp_means(X, n_clusters, rng):
-    return np.array([X[rng.choice(len(X), 5)].mean(0) for _ in range(n_clusters)])
-
-
-def _raises(*args):
-    raise IndexError("index 7 is out of bounds")
-
-
-WRONG = {
-    "01.objective": [_objective_not_squared, _objective_mean, _raises],
-    "01.choose_k": [_choose_k_index, _choose_k_lowest],
-    "02.assign": [_assign_farthest, _assign_both, _assign_manhattan, _raises],
-    "02.update": [_update_median, _update_transposed, _raises],
-    "02.kmeans_pp": [_pp_uniform, _pp_farthest_first, _pp_global_random, _pp_fixed_first,
-                     _pp_means, _raises],
-}
+WRONG = {key: fns for module in (test_exercises_nb01, test_exercises_nb02, test_exercises_nb03,
+                                 test_exercises_nb04, test_exercises_nb05, test_exercises_nb06)
+         for key, fns in module.WRONG.items()}
 
 
 def _stub_ellipsis(*args):
@@ -109,14 +35,16 @@ def _stub_not_implemented(*args):
     raise NotImplementedError
 
 
-# --------------------------------------------------------------------------- tests
+def _stub_docstring(X, centers):
+    """A docstring and a comment only."""
+    # your code here
+    pass
 
 
 def test_every_exercise_has_wrong_answers():
-    assert sorted(WRONG) == sorted(EXERCISES)
+    assert sorted(WRONG) == sorted(all_exercises())
 
 
-# The contract every exercise of the course keeps (notebooks 01-06): checked here, once.
 @pytest.mark.parametrize("key", sorted(all_exercises()))
 def test_reference_solution_passes(key, capsys):
     result = get_exercise(key).check(get_exercise(key).reference)
@@ -138,8 +66,9 @@ def test_wrong_answer_fails_without_raising(key, wrong, capsys):
 
 
 @pytest.mark.parametrize("key", sorted(all_exercises()))
-@pytest.mark.parametrize("answer", [..., None, _stub_ellipsis, _stub_not_implemented],
-                         ids=["ellipsis", "none", "stub-body", "not-implemented"])
+@pytest.mark.parametrize("answer", [..., None, _stub_ellipsis, _stub_not_implemented,
+                                    _stub_docstring],
+                         ids=["ellipsis", "none", "stub-body", "not-implemented", "docstring"])
 def test_unfilled_answer_is_not_attempted(key, answer, capsys):
     result = get_exercise(key).check(answer)
     assert result.status == "not attempted" and not result
@@ -150,27 +79,20 @@ def test_check_without_argument_is_not_attempted(capsys):
     assert get_exercise("02.assign").check().status == "not attempted"
 
 
-def test_failure_message_shows_expected_and_given(capsys):
-    result = get_exercise("01.objective").check(_objective_mean)
-    assert "expected:" in result.message and "given:" in result.message
-    result = get_exercise("02.update").check(_update_median)
-    assert "expected:" in result.message and "given:" in result.message
-    result = get_exercise("02.assign").check(_assign_both)
-    assert "tuple" in result.message
-    result = get_exercise("02.update").check(_update_transposed)
-    assert "swapped" in result.message
-    result = get_exercise("02.assign").check(_raises)
-    assert "IndexError" in result.message
-    result = get_exercise("02.kmeans_pp").check(_pp_global_random)
-    assert "rng" in result.message
-    result = get_exercise("02.kmeans_pp").check(_pp_farthest_first)
-    assert "farthest-first" in result.message
-
-
-def test_a_non_function_answer_fails_clearly(capsys):
-    result = get_exercise("02.assign").check(np.zeros(3))
+@pytest.mark.parametrize("key", ["02.assign", "04.target", "05.accuracy"])
+def test_a_non_function_answer_fails_clearly(key, capsys):
+    result = get_exercise(key).check(np.zeros(3))
     assert result.status == "failed"
     assert "your function itself" in result.message
+
+
+def test_a_function_that_forgets_return_is_told_so(capsys):
+    def forgot(X, centers):
+        labels = assign_step(X, centers)  # computed, never returned  # noqa: F841
+
+    result = get_exercise("02.assign").check(forgot)
+    assert result.status == "failed" and "Not attempted" not in result.message
+    assert "returned None" in result.message and "forget `return`" in result.message
 
 
 def test_a_function_returning_none_later_fails(capsys):
@@ -179,7 +101,7 @@ def test_a_function_returning_none_later_fails(capsys):
     def sometimes(X, centers):
         calls.append(1)
         if len(calls) == 1:
-            return exercises.assign_step(X, centers)
+            return assign_step(X, centers)
         return None
 
     result = get_exercise("02.assign").check(sometimes)
@@ -188,75 +110,93 @@ def test_a_function_returning_none_later_fails(capsys):
 
 def test_check_does_not_modify_the_cases_the_reference_sees(capsys):
     def vandal(X, centers):
-        labels = exercises.assign_step(X, centers)
+        labels = assign_step(X, centers)
         X[:] = 0.0  # mutating its input must not change what the reference computes
         return labels
 
     assert get_exercise("02.assign").check(vandal).status == "passed"
 
 
-def test_assign_accepts_equally_near_centres():
-    # two identical centres: either index is a right answer, a farther one is not
-    X = np.array([[0.0, 0.0], [5.0, 5.0]])
-    centers = np.array([[0.0, 0.0], [0.0, 0.0], [5.0, 5.0]])
-    expected = exercises.assign_step(X, centers)
-    exercises._compare_labels(expected, np.array([1, 2]), (X, centers), "ties")
-    with pytest.raises(exercises._Wrong, match="not their nearest"):
-        exercises._compare_labels(expected, np.array([2, 2]), (X, centers), "ties")
+def test_changing_an_input_the_task_says_not_to_change_fails(capsys):
+    def in_place(X):  # the right values, but written into X itself
+        X[np.isnan(X)] = np.take(np.nanmean(X, axis=0), np.nonzero(np.isnan(X))[1])
+        return X
+
+    result = get_exercise("06.impute").check(in_place)
+    assert result.status == "failed"
+    assert "changed its input `X` in place" in result.message
 
 
-def test_references_agree_with_the_kit():
-    kmeans = pytest.importorskip("deepclust_lab.kmeans")
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(60, 3))
-    centers = X[[0, 20, 40]]
-    labels_kit, _ = kmeans.assign_labels(X, centers)
-    labels_ref = exercises.assign_step(X, centers)
-    np.testing.assert_array_equal(labels_ref, labels_kit)
-    np.testing.assert_allclose(exercises.update_step(X, labels_ref, 3),
-                               kmeans.update_centers(X, labels_ref, 3))
-    new_centers = exercises.update_step(X, labels_ref, 3)
-    assert exercises.kmeans_objective(X, new_centers, labels_ref) == pytest.approx(
-        kmeans.inertia(X, new_centers, labels_ref))
+def test_numpy_warnings_are_reported_not_leaked(capsys):
+    def divide_by_zero(X):  # the zero diagonal of the full distance matrix
+        d = np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1))
+        return d.max() / d.min()
+
+    def cast_complex(windows, n_bins):
+        out = np.empty((len(windows), n_bins))
+        out[:] = np.fft.rfft(windows, axis=1)[:, 1 : n_bins + 1]  # drops the imaginary part
+        return out
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning that escaped check() would raise here
+        contrast = get_exercise("06.contrast").check(divide_by_zero)
+        spectrum = get_exercise("06.spectrum").check(cast_complex)
+        complex_out = get_exercise("06.spectrum").check(
+            lambda windows, n_bins: np.fft.rfft(windows, axis=1)[:, 1 : n_bins + 1])
+    assert contrast.status == "failed"
+    assert "RuntimeWarning: divide by zero" in contrast.message
+    assert spectrum.status == "failed" and "ComplexWarning" in spectrum.message
+    assert complex_out.status == "failed" and "complex numbers" in complex_out.message
+    assert "warnings.py" not in contrast.message + spectrum.message + capsys.readouterr().err
 
 
-def test_kit_kmeans_plusplus_passes_the_seeding_check(capsys):
-    kmeans = pytest.importorskip("deepclust_lab.kmeans")
-
-    def kit(X, n_clusters, rng):
-        return kmeans.kmeans_plusplus(X, n_clusters, random_state=rng)
-
-    assert get_exercise("02.kmeans_pp").check(kit).status == "passed"
+def test_is_stub():
+    assert core.is_stub(_stub_ellipsis) and core.is_stub(_stub_docstring)
+    assert core.is_stub(lambda x: None)
+    assert not core.is_stub(assign_step) and not core.is_stub(np.mean)
+    assert not core.is_stub(_stub_not_implemented)
 
 
-def test_hint_and_solution_show_text(capsys):
-    ex = exercises.notebook02.assign
-    assert ex.hint() is None
-    assert "argmin" in capsys.readouterr().out
-    assert ex.solution() is None
-    out = capsys.readouterr().out
-    assert "def assign_step(X" in out and "return" in out
-    assert ex.solution_source() in out
-    assert "assign_step" in repr(ex) and "02.assign" in repr(ex)
-    assert "**Exercise 02.assign" in ex._repr_markdown_()
+@pytest.mark.parametrize("key", ["02.nope", "04.nope", "05.nope", 3])
+def test_unknown_key(key):
+    with pytest.raises(ValueError, match="key must be one of"):
+        get_exercise(key)
 
 
-def test_solution_shows_the_function_check_compares_against():
-    for ex in EXERCISES.values():
-        namespace = {"np": np}
-        exec(ex.solution_source(), namespace)
+# what a student's notebook has imported before pasting a solution
+_SOLUTION_IMPORTS = """
+import numpy as np
+from collections.abc import Sequence
+from itertools import combinations
+from scipy.optimize import linear_sum_assignment
+from scipy.spatial.distance import pdist
+from sklearn.metrics import adjusted_rand_score
+"""
+
+
+def test_solution_shows_the_function_check_compares_against(capsys):
+    for ex in all_exercises().values():
+        namespace: dict = {}
+        exec(_SOLUTION_IMPORTS + ex.solution_source(), namespace)
         assert ex.reference.__name__ in namespace
         assert get_exercise(ex.key).check(namespace[ex.reference.__name__]).passed
 
 
-def test_accessors():
-    assert exercises.notebook01.objective is get_exercise("01.objective")
-    assert exercises.notebook01.choose_k is get_exercise("01.choose_k")
-    assert exercises.notebook02.assign is get_exercise("02.assign")
-    assert exercises.notebook02.update is get_exercise("02.update")
-    assert exercises.notebook02.kmeans_pp is get_exercise("02.kmeans_pp")
-    with pytest.raises(ValueError, match="key must be one of"):
-        get_exercise("02.nope")
+@pytest.mark.parametrize(("key", "in_hint", "in_solution"), [
+    ("02.assign", "argmin", "def assign_step(X"),
+    ("04.target", "keepdims", "def target_distribution("),
+    ("05.accuracy", "linear_sum_assignment", "def matched_accuracy("),
+])
+def test_hint_and_solution_show_text(key, in_hint, in_solution, capsys):
+    ex = get_exercise(key)
+    assert ex.hint() is None
+    assert in_hint in capsys.readouterr().out
+    assert ex.solution() is None
+    out = capsys.readouterr().out
+    assert in_solution in out and "return" in out
+    assert ex.solution_source() in out
+    assert ex.reference.__name__ in repr(ex) and key in repr(ex)
+    assert f"**Exercise {key}" in ex._repr_markdown_()
 
 
 def test_check_result_does_not_display_twice():
@@ -265,18 +205,23 @@ def test_check_result_does_not_display_twice():
     assert "Correct" not in repr(result)
 
 
-def test_import_loads_no_data(monkeypatch):
-    """Nothing is loaded at import: importing must not touch the dataset loaders."""
+def test_import_loads_no_data_and_no_keras(monkeypatch):
+    """Nothing is loaded at import: importing must not touch the dataset loaders (or Keras)."""
     import deepclust_lab.data as data
 
     def forbidden(*args, **kwargs):
         raise AssertionError("exercises loaded data at import")
 
     monkeypatch.setattr(data, "load_dataset", forbidden)
-    monkeypatch.delitem(sys.modules, "deepclust_lab.exercises")
-    importlib.import_module("deepclust_lab.exercises")
+    for name in [m for m in sys.modules if m.startswith("deepclust_lab.exercises")]:
+        monkeypatch.delitem(sys.modules, name)
+    package = importlib.import_module("deepclust_lab.exercises")
+    assert len(package.all_exercises()) == 15
+    for module in ("core", "nb01", "nb02", "nb03", "nb04", "nb05", "nb06"):
+        assert "keras" not in vars(importlib.import_module(f"deepclust_lab.exercises.{module}"))
 
 
-def test_docstring_examples_run(capsys):
-    result = doctest.testmod(exercises)
+@pytest.mark.parametrize("module", [exercises, core], ids=["package", "core"])
+def test_docstring_examples_run(module, capsys):
+    result = doctest.testmod(module)
     assert result.attempted >= 3 and result.failed == 0

@@ -1,0 +1,334 @@
+"""The exercise framework: the :class:`Exercise` class, its checkers and comparators, and the
+registry of every exercise. The exercises themselves live in one module per notebook
+(``nb01`` ... ``nb06``), which use only the public names of this one.
+
+A checker is ``checker(answer, reference) -> remark``: it runs the student's function, raises
+:class:`NotAttempted` or :class:`Wrong` (whose message shows what was expected and what was
+given) or returns a remark shown under "Correct!". Most exercises build theirs with
+:func:`function_checker` from a list of test cases and a comparator.
+
+Examples
+--------
+>>> def double(x):
+...     return 2 * x
+>>> ex = Exercise("99.double", "doubling", "Write `double(x)`.", double, "Add x to itself.",
+...               function_checker(lambda: [("x = 3", (3.0,))], compare_number, "Twice."))
+>>> ex.check(lambda x: x + x).status
+Correct! (99.double: doubling)
+Twice.
+'passed'
+>>> def forgot(x):
+...     y = 2 * x
+>>> ex.check(forgot).status
+Incorrect. (99.double: doubling)
+On x = 3, your function returned None: did you forget `return`?
+'failed'
+>>> ex.check(...).passed  # doctest: +ELLIPSIS
+Not attempted yet. ...
+False
+"""
+
+from __future__ import annotations
+
+import dis
+import html
+import inspect
+import textwrap
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any, ClassVar
+
+import numpy as np
+
+__all__ = ["REGISTRY", "CheckResult", "Exercise", "Message", "NotAttempted", "Wrong",
+           "all_exercises", "as_array", "call_answer", "compare_array", "compare_number",
+           "compare_whole_number", "exercise_set", "format_value", "function_checker",
+           "get_exercise", "is_stub", "seeded_groups"]
+
+Checker = Callable[[Any, Callable], str]
+Cases = Callable[[], list[tuple[str, tuple]]]
+Compare = Callable[[Any, Any, tuple, str], None]
+
+
+class NotAttempted(Exception):
+    """The answer is still the placeholder."""
+
+
+class Wrong(Exception):
+    """The answer is wrong; the message says how (what was expected, what was given)."""
+
+
+class Message:
+    """Feedback shown in a notebook (Markdown) or a terminal (plain text)."""
+
+    COLORS: ClassVar[dict[str, str]] = {
+        "passed": "#009E73", "failed": "#D55E00", "not attempted": "#0072B2", "hint": "#0072B2",
+    }
+
+    def __init__(self, kind: str, heading: str, body: str = "", code: str | None = None):
+        self.kind, self.heading, self.body, self.code = kind, heading, body, code
+
+    def __str__(self) -> str:
+        return "\n".join(part for part in (self.heading, self.body, self.code) if part)
+
+    __repr__ = __str__
+
+    def _repr_markdown_(self) -> str:
+        color = self.COLORS.get(self.kind, "#000000")
+        text = f'<span style="color:{color}"><b>{html.escape(self.heading)}</b></span>'
+        if self.body:
+            text += "\n\n```text\n" + self.body + "\n```"
+        if self.code:
+            text += "\n\n```python\n" + self.code + "\n```"
+        return text
+
+    def show(self) -> None:
+        from IPython.display import display  # falls back to print outside IPython
+
+        display(self)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What :meth:`Exercise.check` found: ``status`` is "passed", "failed" or "not attempted";
+    ``message`` the feedback shown. True only when the answer passed."""
+
+    status: str
+    message: str = field(repr=False)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def _ipython_display_(self) -> None:
+        """Show nothing: ``check`` has already shown the message."""
+
+
+def format_value(value: Any) -> str:
+    """A short, rounded text for a value in a feedback message."""
+    if isinstance(value, np.ndarray):
+        return np.array2string(value, precision=3, threshold=20, edgeitems=4, separator=", ",
+                               suppress_small=True)
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.6g}"
+    return repr(value)
+
+
+def is_stub(answer: Any) -> bool:
+    """True for a function whose body does nothing (``...``, ``pass``, a docstring)."""
+    code = getattr(answer, "__code__", None)
+    if code is None:
+        return False
+    steps = [(i.opname, i.argval) for i in dis.get_instructions(code)
+             if i.opname not in ("RESUME", "NOP", "CACHE")]
+    return steps in ([("LOAD_CONST", None), ("RETURN_VALUE", None)], [("RETURN_CONST", None)])
+
+
+class Exercise:
+    """One exercise: a task, a hint, a reference solution and a checker.
+
+    ``key`` is ``"NN.name"`` (NN = the notebook). ``reference`` is both what :meth:`solution`
+    shows and what :meth:`check` compares against; ``checker(answer, reference)`` returns a
+    remark or raises :class:`NotAttempted` / :class:`Wrong`.
+    """
+
+    def __init__(self, key: str, title: str, task: str, reference: Callable, hint: str,
+                 checker: Checker):
+        self.key, self.title, self.reference = key, title, reference
+        self.task = inspect.cleandoc(task)
+        self._hint = inspect.cleandoc(hint)
+        self._checker = checker
+
+    def __repr__(self) -> str:
+        return f"Exercise {self.key}: {self.title}\n{self.task}"
+
+    def _repr_markdown_(self) -> str:
+        return f"**Exercise {self.key}: {html.escape(self.title)}**\n\n{self.task}"
+
+    def check(self, answer: Any = ...) -> CheckResult:
+        """Check ``answer`` (your function), show feedback and return a :class:`CheckResult`.
+
+        Never raises for a wrong or unfinished answer. Warnings your function causes are
+        caught and named in the feedback.
+        """
+        name = f"({self.key}: {self.title})"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                if answer is None or answer is Ellipsis or is_stub(answer):
+                    raise NotAttempted
+                remark = self._checker(answer, self.reference)
+                message = Message("passed", f"Correct! {name}", remark)
+            except NotAttempted:
+                message = Message("not attempted", f"Not attempted yet. {name}",
+                                  "Replace the `...` with your code and run the cell again.\n"
+                                  "Stuck? Call .hint(); to see a solution, call .solution().")
+            except Wrong as wrong:
+                message = Message("failed", f"Incorrect. {name}", str(wrong))
+        warned = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
+        if warned and message.kind != "not attempted":
+            message.body += "\n\nWarnings while your function ran:\n" + "\n".join(warned)
+        message.show()
+        return CheckResult(message.kind, str(message))
+
+    def hint(self) -> None:
+        """Show a hint."""
+        Message("hint", f"Hint ({self.key}):", self._hint).show()
+
+    def solution(self) -> None:
+        """Show the source of the reference solution."""
+        Message("solution", f"Solution ({self.key}):", code=self.solution_source()).show()
+
+    def solution_source(self) -> str:
+        """The reference solution's source code, as shown by :meth:`solution`."""
+        return textwrap.dedent(inspect.getsource(self.reference)).strip()
+
+
+# --------------------------------------------------------------------------- running answers
+
+
+def call_answer(answer: Any, args: tuple, case: str, names: tuple[str, ...] = ()) -> Any:
+    """Run the student's function on copies of ``args``; turn every mistake into :class:`Wrong`.
+
+    ``names`` lines up with ``args``: an input with a name there must come back unchanged
+    ("Do not change X").
+    """
+    if not callable(answer):
+        raise Wrong(f"check() expects your function itself, e.g. ex.check(my_function), "
+                    f"got {type(answer).__name__}: {format_value(answer)}")
+    copies = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+    try:
+        result = answer(*copies)
+    except NotImplementedError:
+        raise NotAttempted from None
+    except Exception as err:  # the student's code failed: report it, do not raise
+        raise Wrong(f"On {case}, your function raised {type(err).__name__}: {err}") from None
+    if result is Ellipsis:
+        raise NotAttempted
+    if result is None:
+        raise Wrong(f"On {case}, your function returned None: did you forget `return`?")
+    for name, before, after in zip(names, args, copies, strict=False):
+        if name and not np.array_equal(before, after, equal_nan=True):
+            raise Wrong(f"On {case}, your function changed its input `{name}` in place; the "
+                        f"task says not to. Work on a copy ({name}.copy()).")
+    return result
+
+
+def as_array(value: Any, case: str, what: str) -> np.ndarray:
+    """``value`` as a float array, or :class:`Wrong` saying why it cannot be one."""
+    if isinstance(value, tuple):
+        raise Wrong(f"On {case}, your function returned a tuple of {len(value)} items; "
+                    f"return only {what}.")
+    if np.iscomplexobj(value):
+        raise Wrong(f"On {case}, your function returned complex numbers; expected {what}. "
+                    "Take their magnitude with np.abs(...).")
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise Wrong(f"On {case}, your function returned {format_value(value)}; "
+                    f"expected {what}.") from None
+
+
+def function_checker(cases: Cases, compare: Compare, remark: str, *, show_args: bool = False,
+                     unchanged: tuple[str, ...] = ()) -> Checker:
+    """A checker that runs the answer and the reference on every case and compares the two.
+
+    ``cases()`` makes the ``(description, args)`` pairs when ``check`` runs, never at import.
+    ``show_args`` adds the argument values to the case in messages; the arguments named in
+    ``unchanged`` must not be changed in place.
+    """
+    def checker(answer: Any, reference: Callable) -> str:
+        names = tuple(inspect.signature(reference).parameters)
+        keep = tuple(n if n in unchanged else "" for n in names)
+        for case, args in cases():
+            if show_args:
+                shown = (f"{n} = {list(a)}" for n, a in zip(names, args, strict=False))
+                case += " (" + ", ".join(shown) + ")"
+            given = call_answer(answer, args, case, keep)
+            compare(reference(*args), given, args, case)
+        return remark
+
+    return checker
+
+
+# --------------------------------------------------------------------------- comparators
+
+
+def compare_number(expected: float, given: Any, args: tuple, case: str) -> None:
+    """One float, equal to the expected one up to rounding."""
+    try:
+        got = float(given)
+    except (TypeError, ValueError):
+        raise Wrong(f"On {case}: expected one number, given {format_value(given)}.") from None
+    if not np.isclose(got, expected, rtol=1e-7, atol=1e-9):
+        raise Wrong(f"On {case}:\nexpected: {format_value(expected)}\n"
+                    f"given:    {format_value(got)}")
+
+
+def compare_whole_number(expected: int, given: Any, args: tuple, case: str) -> None:
+    """One whole number (an int, or a float with no fraction), equal to the expected one."""
+    whole = isinstance(given, (int, np.integer)) and not isinstance(given, (bool, np.bool_))
+    if not (whole or (isinstance(given, (float, np.floating)) and float(given).is_integer())):
+        raise Wrong(f"On {case}: expected one whole number, given {format_value(given)}.")
+    if int(given) != expected:
+        raise Wrong(f"On {case}:\nexpected: {expected}\ngiven:    {int(given)}")
+
+
+def compare_array(expected: np.ndarray, given: Any, args: tuple, case: str) -> None:
+    """An array of the expected shape, finite, and equal up to rounding (worst row shown)."""
+    got = as_array(given, case, f"an array of shape {expected.shape}")
+    if got.shape != expected.shape:
+        swapped = " (rows and columns swapped?)" if got.shape == expected.shape[::-1] else ""
+        raise Wrong(f"On {case}: expected shape {expected.shape}, given shape "
+                    f"{got.shape}{swapped}.")
+    shown = f"\nexpected:\n{format_value(expected)}\ngiven:\n{format_value(got)}"
+    if not np.all(np.isfinite(got)):
+        raise Wrong(f"On {case}: your result contains {int((~np.isfinite(got)).sum())} NaN or "
+                    f"infinite value(s).{shown}")
+    if np.allclose(got, expected, rtol=1e-6, atol=1e-9):
+        return
+    if got.ndim == 2:
+        row = int(np.abs(got - expected).max(axis=1).argmax())
+        raise Wrong(f"On {case}: row {row} is wrong.\nexpected: {format_value(expected[row])}\n"
+                    f"given:    {format_value(got[row])}")
+    raise Wrong(f"On {case}:{shown}")
+
+
+def seeded_groups(seed: int, n: int, k: int, d: int, *, scale: float = 3.0,
+                  spread: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Test data: ``n`` points around ``k`` random centres in ``d`` dimensions, and their group."""
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(scale=scale, size=(k, d))
+    labels = np.arange(n) % k
+    rng.shuffle(labels)
+    return centers[labels] + rng.normal(scale=spread, size=(n, d)), labels
+
+
+# --------------------------------------------------------------------------- the registry
+
+#: Every registered exercise by key (filled by :func:`exercise_set`).
+REGISTRY: dict[str, Exercise] = {}
+
+
+def exercise_set(*exercises: Exercise) -> SimpleNamespace:
+    """Register one notebook's exercises; return them as attributes named after their keys
+    (``"02.assign"`` becomes ``.assign``)."""
+    REGISTRY.update((ex.key, ex) for ex in exercises)
+    return SimpleNamespace(**{ex.key.partition(".")[2]: ex for ex in exercises})
+
+
+def all_exercises() -> dict[str, Exercise]:
+    """Every exercise of the course, notebooks 01 to 06, by key."""
+    return dict(REGISTRY)
+
+
+def get_exercise(key: str) -> Exercise:
+    """The exercise called ``key`` (e.g. ``"02.assign"``), from any notebook."""
+    if not isinstance(key, str) or key not in REGISTRY:
+        raise ValueError(f"key must be one of {sorted(REGISTRY)}, got {key!r}")
+    return REGISTRY[key]
