@@ -72,62 +72,36 @@ def baseline(name: str, X: np.ndarray, k: int, seed: int) -> np.ndarray:
     raise ValueError(name)
 
 
-#: Where Fashion-MNIST's original idx files may already be: Keras' cache, and Debian's package
-#: ``dataset-fashion-mnist`` (``apt-get install dataset-fashion-mnist``; ``dpkg -L`` lists them).
-FASHION_MNIST_DIRS = ("{keras_home}/fashion-mnist", "/usr/share/datasets/fashion-mnist")
-
-
-def _fashion_mnist_folder(keras_home: Path) -> Path | None:
-    """The first folder holding Fashion-MNIST's four idx files, or None."""
-    names = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
-    for pattern in FASHION_MNIST_DIRS:
-        folder = Path(pattern.format(keras_home=keras_home))
-        if all((folder / name).is_file() for name in names):
-            return folder
-    return None
-
-
-def _read_idx_pair(folder: Path, part: str) -> tuple:
+def _fashion_mnist_split(folder: Path, part: str) -> tuple:
     """Images (scaled to [0, 1], flattened) and labels of one idx split ("train" / "t10k")."""
-    import gzip
+    from deepclust_lab.data import read_idx
 
-    with gzip.open(folder / f"{part}-images-idx3-ubyte.gz", "rb") as f:
-        images = np.frombuffer(f.read(), np.uint8, offset=16)
-    with gzip.open(folder / f"{part}-labels-idx1-ubyte.gz", "rb") as f:
-        labels = np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int64)
-    X = images.reshape(len(labels), 784).astype(np.float32) / 255.0
-    return X, labels, (28, 28)
+    images = read_idx(folder / f"{part}-images-idx3-ubyte.gz")
+    labels = read_idx(folder / f"{part}-labels-idx1-ubyte.gz").astype(np.int64)
+    return images.reshape(len(images), -1).astype(np.float32) / 255.0, labels, images.shape[1:]
 
 
-def _concat(a: tuple, b: tuple) -> tuple:
-    return np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]]), a[2]
+def _named(name: str) -> Callable[[], tuple]:
+    def load() -> tuple:
+        from deepclust_lab.data import load_dataset
+
+        d = load_dataset(name)
+        return d.X, d.y, d.image_shape
+
+    return load
 
 
 def datasets(extra: list[str]) -> dict[str, Callable[[], tuple]]:
     """Loaders for the data sets available here, without downloading anything."""
-    from deepclust_lab.data import load_dataset
+    from deepclust_lab.data import local_dataset_folder
 
-    found: dict[str, Callable[[], tuple]] = {}
-
-    def digits() -> tuple:
-        d = load_dataset("digits")
-        return d.X, d.y, d.image_shape
-
-    found["digits"] = digits
-    home = Path(os.path.expanduser(os.environ.get("KERAS_HOME", "~/.keras"))) / "datasets"
-    if (home / "mnist.npz").is_file():
-        def mnist_test() -> tuple:
-            d = load_dataset("mnist_test")
-            return d.X, d.y, d.image_shape
-
-        found["mnist_test"] = mnist_test
-    folder = _fashion_mnist_folder(home)
+    found: dict[str, Callable[[], tuple]] = {"digits": _named("digits")}
+    if local_dataset_folder("mnist_test") is not None:
+        found["mnist_test"] = _named("mnist_test")
+    folder = local_dataset_folder("fashion_mnist")  # Keras' cache or Debian's package
     if folder is not None:
-        found["fashion_mnist_test"] = lambda: _read_idx_pair(folder, "t10k")
-        found["fashion_mnist"] = lambda: _concat(
-            _read_idx_pair(folder, "train"), _read_idx_pair(folder, "t10k")
-        )
+        found["fashion_mnist_test"] = lambda: _fashion_mnist_split(folder, "t10k")
+        found["fashion_mnist"] = _named("fashion_mnist")
     for path in extra:
         def load_npz(path: str = path) -> tuple:
             with np.load(path, allow_pickle=False) as f:

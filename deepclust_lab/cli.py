@@ -1,16 +1,19 @@
-"""The ``deepclust-lab`` command.
+"""The ``deepclust-lab`` command (also ``python -m deepclust_lab``).
 
 ::
 
     deepclust-lab demo     [--out DIR] [--quick | --full] [--figures DIR [--format png|svg]]
     deepclust-lab cluster  PATH --n-clusters K [--method M] [--labels COLUMN_OR_FILE]
                            [--label-column COLUMN] [--out labels.csv] [--preset fast|full]
-                           [--seed S]
+                           [--image-shape HxW] [--seed S]
     deepclust-lab init     [DIR]
     deepclust-lab reset    NOTEBOOK [--dir DIR]
     deepclust-lab lab      [DIR]
+    deepclust-lab --version
 
-Exit codes: 0 success, 1 failure (bad file, bad data, a failed fit), 2 usage error,
+This module only parses the arguments, calls the library (:mod:`deepclust_lab.workspace`,
+:mod:`deepclust_lab.demo`, :class:`~deepclust_lab.pipeline.DeepClusterer`) and turns errors
+into exit codes: 0 success, 1 failure (bad file, bad data, a failed fit), 2 usage error,
 130 interrupted with Ctrl-C. Human-readable messages and progress go to stderr; the labels
 go to ``--out`` (written atomically) or, without ``--out``, to stdout.
 """
@@ -18,20 +21,20 @@ go to ``--out`` (written atomically) or, without ``--out``, to stdout.
 from __future__ import annotations
 
 import argparse
+import math
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
-from datetime import datetime
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["init_notebooks", "main", "notebook_dir", "reset_notebook", "write_atomic"]
+from deepclust_lab import __version__
+from deepclust_lab.workspace import init_notebooks, reset_notebook, write_atomic
+
+__all__ = ["main"]
 
 DEFAULT_WORKDIR = "deepclust-lab-notebooks"
 
@@ -44,93 +47,7 @@ class UsageError(Exception):
     """A bad combination of arguments: reported like argparse's own errors, exit status 2."""
 
 
-# --------------------------------------------------------------------------- files
-def notebook_dir() -> Path:
-    """The folder of pristine notebooks shipped inside the package."""
-    return Path(str(resources.files("deepclust_lab") / "notebooks"))
-
-
-def _pristine_notebooks() -> list[Path]:
-    return sorted(notebook_dir().glob("[0-9][0-9]_*.ipynb"))
-
-
-def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one.
-
-    The data goes to a temporary file in the same folder, which then replaces ``path``
-    in one ``os.replace``; on any failure the temporary file is removed and an existing
-    ``path`` is left untouched.
-    """
-    path = Path(path)
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode) as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def init_notebooks(directory: str | os.PathLike) -> tuple[list[Path], list[Path]]:
-    """Copy the pristine notebooks into ``directory``; never overwrite one already there.
-
-    Returns ``(copied, skipped)``.
-    """
-    target = Path(directory)
-    if target.exists() and not target.is_dir():
-        raise CLIError(f"{target} exists and is not a folder")
-    target.mkdir(parents=True, exist_ok=True)
-    copied, skipped = [], []
-    for source in _pristine_notebooks():
-        dest = target / source.name
-        if dest.exists() or dest.is_symlink():
-            skipped.append(dest)
-            continue
-        write_atomic(dest, source.read_bytes())
-        copied.append(dest)
-    return copied, skipped
-
-
-def _find_pristine(name: str) -> Path:
-    stem = Path(name).name
-    candidates = _pristine_notebooks()
-    for source in candidates:
-        if stem in (source.name, source.stem) or source.name.startswith(f"{stem}_"):
-            return source
-    names = ", ".join(s.name for s in candidates)
-    raise CLIError(f"no notebook called {name!r}; the kit's notebooks are: {names}")
-
-
-def reset_notebook(name: str, directory: str | os.PathLike = ".") -> tuple[Path, Path | None]:
-    """Restore the pristine copy of notebook ``name`` in ``directory``.
-
-    ``name`` may be the file name, its stem, or just its number (``"02"``). The student's
-    version, if any, is first saved as ``<stem>.backup-<timestamp>.ipynb`` beside it.
-    Returns ``(restored_path, backup_path_or_None)``.
-    """
-    source = _find_pristine(name)
-    folder = Path(directory)
-    if not folder.is_dir():
-        raise CLIError(f"{folder} is not a folder; run 'deepclust-lab init {folder}' first")
-    dest = folder / source.name
-    backup = None
-    if dest.exists():
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        backup = folder / f"{source.stem}.backup-{stamp}.ipynb"
-        n = 1
-        while backup.exists():
-            backup = folder / f"{source.stem}.backup-{stamp}-{n}.ipynb"
-            n += 1
-        shutil.copy2(dest, backup)
-    write_atomic(dest, source.read_bytes())
-    return dest, backup
-
-
-# --------------------------------------------------------------------------- commands
+# --------------------------------------------------------------------------- notebooks
 def _cmd_init(args: argparse.Namespace) -> int:
     copied, skipped = init_notebooks(args.dir)
     for path in copied:
@@ -161,6 +78,7 @@ def _cmd_lab(args: argparse.Namespace) -> int:
     return subprocess.call(command)
 
 
+# --------------------------------------------------------------------------- cluster
 def _read_labels_file(path: Path, n: int) -> np.ndarray:
     from deepclust_lab._checks import check_labels
 
@@ -174,6 +92,38 @@ def _read_labels_file(path: Path, n: int) -> np.ndarray:
     return check_labels(np.ravel(values), "--labels", n_samples=n)
 
 
+def _labels_source(args: argparse.Namespace, path: Path) -> tuple[str | None, Path | None]:
+    """``(label_column, labels_file)`` from ``--labels`` / ``--label-column``."""
+    if args.labels is None:
+        return args.label_column, None
+    if Path(args.labels).is_file():
+        return args.label_column, Path(args.labels)
+    if args.label_column is None and path.suffix.lower() == ".csv":
+        return args.labels, None
+    if args.label_column is None:
+        raise UsageError(f"--labels: {args.labels!r} is neither a file nor a CSV column")
+    return args.label_column, None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` are one file, also through symlinks and hard links."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return a.resolve() == b.resolve()
+
+
+def _check_out(out: Path, inputs: dict[str, Path | None]) -> None:
+    if out.is_dir():
+        raise CLIError(f"--out: {out} is a folder; give a file name such as labels.csv")
+    if not out.parent.exists():
+        raise CLIError(f"--out: the folder {out.parent} does not exist")
+    for what, path in inputs.items():
+        if path is not None and _same_file(out, path):
+            raise UsageError(f"--out: {out} is the same file as {what} ({path}); writing the "
+                             "labels there would destroy it, so give another file name")
+
+
 def _cmd_cluster(args: argparse.Namespace) -> int:
     from deepclust_lab.data import load_dataset
     from deepclust_lab.metrics import external_scores
@@ -182,31 +132,20 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     if args.method is not None and args.method not in METHODS:
         raise UsageError(f"--method must be one of {', '.join(METHODS)}, got {args.method!r}")
     path = Path(args.path)
-    label_column = args.label_column
-    labels_file = None
-    if args.labels is not None:
-        if Path(args.labels).is_file():
-            labels_file = Path(args.labels)
-        elif path.suffix.lower() == ".csv" and label_column is None:
-            label_column = args.labels
-        elif label_column is None:
-            raise UsageError(f"--labels: {args.labels!r} is neither a file nor a CSV column")
+    label_column, labels_file = _labels_source(args, path)
     if args.out is not None:
-        out = Path(args.out)
-        if out.is_dir():
-            raise CLIError(f"--out: {out} is a folder; give a file name such as labels.csv")
-        if not out.parent.exists():
-            raise CLIError(f"--out: the folder {out.parent} does not exist")
+        _check_out(Path(args.out), {"the input data": path, "the --labels file": labels_file})
 
     data = load_dataset(str(path), label_column=label_column)
-    y = data.y
-    if labels_file is not None:
-        y = _read_labels_file(labels_file, len(data.X))
-    print(f"{data.name}: {data.X.shape[0]} samples x {data.X.shape[1]} features", file=sys.stderr)
-
-    options = {} if args.method is None else {"method": args.method}
-    if args.preset is not None:
-        options["preset"] = args.preset
+    y = data.y if labels_file is None else _read_labels_file(labels_file, len(data.X))
+    n, n_features = data.X.shape
+    print(f"{data.name}: {n} samples x {n_features} features", file=sys.stderr)
+    options = {"method": args.method, "preset": args.preset, "image_shape": args.image_shape}
+    if args.image_shape is not None and math.prod(args.image_shape) != n_features:
+        shape = "x".join(map(str, args.image_shape))
+        raise CLIError(f"--image-shape {shape} holds {math.prod(args.image_shape)} values, "
+                       f"but each row of {path.name} has {n_features} features")
+    options = {key: value for key, value in options.items() if value is not None}
     model = DeepClusterer(args.n_clusters, random_state=args.seed, verbose=True, **options)
     start = time.perf_counter()
     labels = model.fit_predict(data.X)
@@ -228,7 +167,11 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- demo
 def _cmd_demo(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")  # the demo only writes files; chosen here, before pyplot is imported
     from deepclust_lab import demo
 
     out = Path(args.out)
@@ -243,24 +186,53 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- parser
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
+def _whole_number(what: str, low: int, high: int | None = None):
+    """An argparse ``type``: a whole number in ``[low, high]``, with a message naming ``what``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bounds = f">= {low}" if high is None else f"between {low} and {high}"
+            raise argparse.ArgumentTypeError(f"expected {what} {bounds}, got {value}")
+        return value
+
+    return parse
 
 
-def _seed(text: str) -> int:
+_positive_int = _whole_number("a number", 1)
+_seed = _whole_number("a seed", 0, 2**32 - 1)
+
+
+def _image_shape(text: str) -> tuple[int, ...]:
+    """``"28x28"`` -> ``(28, 28)``; ``"28x28x1"`` -> ``(28, 28, 1)``."""
     try:
-        value = int(text)
+        shape = tuple(int(part) for part in text.lower().split("x"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"expected a seed between 0 and 2**32 - 1, got {value}")
-    return value
+        shape = ()
+    if len(shape) not in (2, 3) or min(shape) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected HxW or HxWxC in whole numbers >= 1, such as 28x28 or 28x28x1, got {text!r}")
+    return shape
+
+
+def _add_cluster_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("cluster", help="cluster your own .csv / .npy / .npz file")
+    p.add_argument("path", help="data file: CSV with a header row, .npy, or .npz (array X or x, optional y)")
+    p.add_argument("--n-clusters", "-k", type=_positive_int, required=True)
+    p.add_argument("--method", help="clustering recipe (default: the kit's best; "
+                   "see 'Methods' in the README)")
+    p.add_argument("--labels", metavar="COLUMN_OR_FILE",
+                   help="true labels to score against: a CSV column name or a file with one label per row")
+    p.add_argument("--label-column", metavar="COLUMN", help="CSV column holding labels (not a feature)")
+    p.add_argument("--out", metavar="FILE", help="write one cluster label per row here (default: stdout)")
+    p.add_argument("--preset", choices=("fast", "full"),
+                   help="training budget for the deep methods (default: full)")
+    p.add_argument("--image-shape", metavar="HxW", type=_image_shape,
+                   help="shape of one image when each row is a flattened image, e.g. 28x28 or 28x28x1")
+    p.add_argument("--seed", type=_seed, default=0)
+    p.set_defaults(func=_cmd_cluster)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -268,6 +240,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="deepclust-lab",
         description="Clustering combined with deep learning: notebooks, demo and your own data.",
     )
+    parser.add_argument("--version", action="version", version=f"deepclust-lab {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("demo", help="headless run on digits: results table and figures")
@@ -281,19 +254,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("png", "svg"), default="png", help="figure format for --figures")
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("cluster", help="cluster your own .csv / .npy / .npz file")
-    p.add_argument("path", help="data file: CSV with a header row, .npy, or .npz (array X or x, optional y)")
-    p.add_argument("--n-clusters", "-k", type=_positive_int, required=True)
-    p.add_argument("--method", help="clustering recipe (default: the kit's best; "
-                   "see 'Methods' in the README)")
-    p.add_argument("--labels", metavar="COLUMN_OR_FILE",
-                   help="true labels to score against: a CSV column name or a file with one label per row")
-    p.add_argument("--label-column", metavar="COLUMN", help="CSV column holding labels (not a feature)")
-    p.add_argument("--out", metavar="FILE", help="write one cluster label per row here (default: stdout)")
-    p.add_argument("--preset", choices=("fast", "full"),
-                   help="training budget for the deep methods (default: full)")
-    p.add_argument("--seed", type=_seed, default=0)
-    p.set_defaults(func=_cmd_cluster)
+    _add_cluster_parser(sub)
 
     p = sub.add_parser("init", help="copy the notebooks into your own folder (never overwrites)")
     p.add_argument("dir", nargs="?", default=DEFAULT_WORKDIR)
@@ -322,8 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("deepclust-lab: interrupted; nothing was written", file=sys.stderr)
         return 130
-    except (CLIError, ValueError, TypeError, FileNotFoundError, IsADirectoryError,
-            PermissionError) as err:
+    except (CLIError, ValueError, TypeError, OSError) as err:
         print(f"deepclust-lab {args.command}: error: {err}", file=sys.stderr)
         return 1
 

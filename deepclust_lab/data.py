@@ -10,8 +10,10 @@ What ``load_dataset`` understands:
   ``"blobs"``, ``"moons"``, ``"circles"``, ``"anisotropic"``, ``"varied_density"``;
 * ``"digits"``: the 8×8 handwritten digits that ship with scikit-learn (no download);
 * ``"mnist"``, ``"fashion_mnist"`` (70 000 images each, train and test together) and
-  ``"mnist_test"`` (the 10 000 MNIST test images): downloaded once by Keras' own loaders
-  into the Keras cache (``$KERAS_HOME/datasets``, by default ``~/.keras/datasets``);
+  ``"mnist_test"`` (the 10 000 MNIST test images): read from the Keras cache
+  (``$KERAS_HOME/datasets``, by default ``~/.keras/datasets``) or, for Fashion-MNIST, from
+  Debian's ``dataset-fashion-mnist`` package (``/usr/share/datasets/fashion-mnist``);
+  otherwise downloaded once by Keras' own loaders into the Keras cache;
 * a path to a ``.csv``, ``.npy`` or ``.npz`` file of your own.
 
 Scaling (the ``scale`` argument) is deliberately simple:
@@ -29,8 +31,8 @@ Scaling (the ``scale`` argument) is deliberately simple:
 from __future__ import annotations
 
 import gzip
+import math
 import os
-import socket
 import zipfile
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -38,14 +40,16 @@ from typing import Any, NamedTuple
 import numpy as np
 from sklearn.utils import check_random_state
 
-from deepclust_lab._checks import as_float_matrix, check_choice, check_int, check_labels
+from deepclust_lab import _downloads, _files
+from deepclust_lab._checks import as_float_matrix, check_choice, check_int
 
 __all__ = [
     "DATASETS",
-    "FASHION_MNIST_CLASSES",
     "Dataset",
     "impute_missing",
     "load_dataset",
+    "local_dataset_folder",
+    "read_idx",
     "scale_features",
 ]
 
@@ -54,31 +58,10 @@ KERAS_DATASETS = ("mnist", "fashion_mnist", "mnist_test")
 DATASETS: tuple[str, ...] = (*TOY_DATASETS, "digits", *KERAS_DATASETS)
 """Names that :func:`load_dataset` understands."""
 
-FASHION_MNIST_CLASSES: tuple[str, ...] = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-)  # fmt: skip
-"""Fashion-MNIST class names, indexed by label."""
-
 FILE_SUFFIXES = (".csv", ".npy", ".npz")
 TOY_DEFAULT_SIZE = 500
 
-# Where Keras' loaders look for (and store) each dataset, relative to the Keras cache dir.
-_KERAS_FILES = {
-    "mnist": ("datasets", ("mnist.npz",)),
-    "fashion_mnist": (
-        os.path.join("datasets", "fashion-mnist"),
-        (
-            "train-labels-idx1-ubyte.gz",
-            "train-images-idx3-ubyte.gz",
-            "t10k-labels-idx1-ubyte.gz",
-            "t10k-images-idx3-ubyte.gz",
-        ),
-    ),
-}
-_KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
-_KERAS_FALLBACK_DIR = Path("/tmp/.keras")  # where Keras caches when its home is read-only
-_DOWNLOAD_SOCKET_TIMEOUT = 30.0  # seconds per network operation, so an offline fetch fails fast
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
 class Dataset(NamedTuple):
@@ -103,9 +86,7 @@ class Dataset(NamedTuple):
     image_shape: tuple[int, ...] | None
 
 
-# --------------------------------------------------------------------------------------
-# public entry point
-# --------------------------------------------------------------------------------------
+# ---- public entry point ----------------------------------------------------------------
 def load_dataset(
     name_or_path: str | os.PathLike,
     *,
@@ -155,9 +136,9 @@ def load_dataset(
     FileNotFoundError
         ``name_or_path`` looks like a path but no file is there.
     RuntimeError
-        ``"mnist"`` / ``"fashion_mnist"`` / ``"mnist_test"`` is not in the Keras cache and
-        could not be downloaded (for example, no network). The message names the folder
-        where the files can be put by hand.
+        ``"mnist"`` / ``"fashion_mnist"`` / ``"mnist_test"`` is not on this computer (see
+        :func:`local_dataset_folder`) and could not be downloaded (for example, no network).
+        The message names the folder where the files can be put by hand.
 
     Examples
     --------
@@ -209,19 +190,17 @@ def load_dataset(
             "a .npz file keeps its labels in an array named 'y'"
         )
     if suffix == ".csv":
-        X, y = _read_csv(path, label_column)
+        X, y = _files.read_csv(path, label_column)
         image_shape = None
     else:
-        X, y, image_shape = _read_numpy(path)
+        X, y, image_shape = _files.read_numpy(path)
     pixel_max = 255.0 if _looks_like_pixels(X) else None  # decided on the whole file
     X, y = _subsample(X, y, n_samples, random_state)
     X = np.asarray(X, dtype=np.float32 if X.dtype in (np.uint8, np.float32) else np.float64)
     return _finish(X, y, path.stem, image_shape, scale, pixel_max=pixel_max, dtype=X.dtype)
 
 
-# --------------------------------------------------------------------------------------
-# preprocessing
-# --------------------------------------------------------------------------------------
+# ---- preprocessing ---------------------------------------------------------------------
 def impute_missing(X: Any, strategy: str = "mean", n_neighbors: int = 5) -> np.ndarray:
     """Fill the NaN entries of ``X`` column by column.
 
@@ -311,9 +290,7 @@ def scale_features(X: Any, method: str = "standard") -> np.ndarray:
     return scaler.fit_transform(X).astype(X.dtype, copy=False)
 
 
-# --------------------------------------------------------------------------------------
-# private steps
-# --------------------------------------------------------------------------------------
+# ---- private steps ---------------------------------------------------------------------
 def _normalise_name(name_or_path: Any) -> str | None:
     """Return the dataset name, ``None`` for a file path; raise for anything else."""
     if isinstance(name_or_path, os.PathLike):
@@ -420,120 +397,71 @@ def _finish(
     return Dataset(X, y, name, image_shape)
 
 
-def _read_csv(path: Path, label_column: str | None) -> tuple[np.ndarray, np.ndarray | None]:
-    import pandas as pd
+# ---- MNIST / Fashion-MNIST: files already here, else Keras' downloader -----------------
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file, the format MNIST and Fashion-MNIST are distributed in.
 
-    try:
-        frame = pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{str(path)!r} is empty: it needs a header row and data rows") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as err:
-        raise ValueError(f"The file {str(path)!r} could not be read as CSV ({err})") from None
-    if len(frame) == 0:
-        raise ValueError(f"{str(path)!r} has a header row but no data rows")
-    y = None
-    if label_column is not None:
-        if label_column not in frame.columns:
-            raise ValueError(
-                f"label_column={label_column!r} is not a column of {str(path)!r}; "
-                f"its columns are {[str(c) for c in frame.columns]}"
-            )
-        labels = frame.pop(label_column)
-        if labels.isna().any():
-            raise ValueError(
-                f"the label column {label_column!r} has {int(labels.isna().sum())} "
-                "missing value(s); every row needs a label"
-            )
-        y = labels.to_numpy()
-        y = check_labels(y, "labels") if y.dtype.kind in "iuf" else y.astype(str)
-    if frame.shape[1] == 0:
-        raise ValueError(f"{str(path)!r} has no feature columns besides {label_column!r}")
-    for column in frame.columns:
-        kind = frame[column].dtype.kind
-        if kind not in "iufb":
-            example = frame[column].dropna().iloc[0] if frame[column].notna().any() else None
-            hint = (
-                f" Is it the labels? Pass label_column={str(column)!r}."
-                if label_column is None
-                else " Convert it to numbers or drop it first."
-            )
-            raise TypeError(
-                f"Column {str(column)!r} of {str(path)!r} is not numeric "
-                f"(for example {example!r}); every feature must be a number.{hint}"
-            )
-    return frame.to_numpy(dtype=np.float64), y
+    An IDX file starts with two zero bytes, a byte naming the value type (0x08: unsigned
+    bytes) and a byte with the number of dimensions; then comes each dimension's size as a
+    4-byte big-endian integer, and then the values in C order. Gzipped files are unpacked.
+    A file that is not IDX, or shorter than its header says, raises ``ValueError``.
 
+    Parameters
+    ----------
+    path : str or path-like
+        E.g. ``train-images-idx3-ubyte.gz``, gzipped or not.
 
-def _read_numpy(path: Path) -> tuple[np.ndarray, np.ndarray | None, tuple[int, ...] | None]:
-    unreadable = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile)
-    y = None
-    keys: list[str] = []
-    try:
-        if path.suffix.lower() == ".npy":
-            arr = np.load(path, allow_pickle=False)
-        else:
-            with np.load(path, allow_pickle=False) as archive:
-                keys = list(archive.files)
-                key = "X" if "X" in keys else "x" if "x" in keys else None
-                arr = None if key is None else archive[key]
-                if "y" in keys:
-                    y = archive["y"]
-    except unreadable as err:
-        raise ValueError(
-            f"The file {str(path)!r} could not be read; it may be damaged or incomplete ({err})"
-        ) from None
-    if arr is None:
-        raise ValueError(
-            f"{str(path)!r} has no array named 'X' or 'x' (it has {keys}); "
-            "save the features with np.savez(path, X=features, y=labels)"
-        )
-    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "iufb":
-        raise TypeError(f"{str(path)!r} must hold numbers, got dtype {arr.dtype}")
-    image_shape = None
-    if arr.ndim >= 3:
-        image_shape = tuple(int(s) for s in arr.shape[1:])
-        arr = arr.reshape(arr.shape[0], -1)
-    elif arr.ndim != 2:
-        raise ValueError(
-            f"{str(path)!r} holds an array of shape {arr.shape}; expected 2-D "
-            "(samples × features) or 3-D images (samples × height × width)"
-        )
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{str(path)!r} holds an empty array of shape {arr.shape}")
-    if arr.dtype.kind == "b":
-        arr = arr.astype(np.float64)
-    if y is not None:
-        y = np.asarray(y)
-        y = check_labels(y, "y", n_samples=arr.shape[0]) if y.dtype.kind in "iuf" else y
-        if len(y) != arr.shape[0]:
-            raise ValueError(f"{str(path)!r}: y has {len(y)} labels but X has {arr.shape[0]} rows")
-    return arr, y, image_shape
+    Returns
+    -------
+    ndarray
+        Of the shape and type the header gives, e.g. uint8 of shape (60000, 28, 28).
+
+    Examples
+    --------
+    >>> import gzip, os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "tiny-idx2-ubyte.gz")
+    >>> header = bytes([0, 0, 0x08, 2]) + (2).to_bytes(4, "big") + (3).to_bytes(4, "big")
+    >>> with gzip.open(path, "wb") as f:
+    ...     _ = f.write(header + bytes(range(6)))
+    >>> read_idx(path)
+    array([[0, 1, 2],
+           [3, 4, 5]], dtype=uint8)
+    """
+    name = Path(path).name
+    data = Path(path).read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    if len(data) < 4 or data[:2] != b"\0\0" or data[2] not in _IDX_TYPES:
+        raise ValueError(f"{name} is not an IDX file: it does not start with an IDX magic number")
+    ndim, dtype = data[3], np.dtype(_IDX_TYPES[data[2]])
+    header = 4 + 4 * ndim
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    if len(data) - header != math.prod(shape) * dtype.itemsize:
+        raise ValueError(f"{name} is truncated or damaged: its header says shape {shape}")
+    body = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
+    return body.astype(dtype.newbyteorder("="), copy=False)
 
 
-# ---- MNIST / Fashion-MNIST through Keras ------------------------------------------------
-def _keras_cache_dirs() -> list[Path]:
-    """Where Keras keeps its downloads: ``$KERAS_HOME``, else ``~/.keras``; and the folder
-    it falls back to when that one is not writable (``/tmp/.keras``). Primary one first."""
-    if "KERAS_HOME" in os.environ:
-        primary = Path(os.path.expanduser(os.environ["KERAS_HOME"]))
-    else:
-        home = os.path.expanduser("~")
-        primary = Path(home, ".keras") if os.access(home, os.W_OK) else _KERAS_FALLBACK_DIR
-    return [primary] if primary == _KERAS_FALLBACK_DIR else [primary, _KERAS_FALLBACK_DIR]
+def local_dataset_folder(name: str) -> Path | None:
+    """The folder on this computer that holds the files of ``name``, or None.
+
+    ``name`` is ``"mnist"``, ``"mnist_test"`` or ``"fashion_mnist"``. MNIST is looked for in
+    Keras' cache; Fashion-MNIST in Keras' cache, then in ``/usr/share/datasets/fashion-mnist``
+    (Debian's ``dataset-fashion-mnist`` package). None means :func:`load_dataset` would
+    download them.
+    """
+    check_choice(name, "name", KERAS_DATASETS)
+    return _downloads.find_local("fashion_mnist" if name == "fashion_mnist" else "mnist")
 
 
 def _load_keras_images(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """uint8 images (n, 28, 28) and labels: from the Keras cache, else via Keras' loader."""
+    """uint8 images (n, 28, 28) and labels: from files already here, else via Keras' loader."""
     source = "fashion_mnist" if name == "fashion_mnist" else "mnist"
-    subdir, files = _KERAS_FILES[source]
-    for cache in _keras_cache_dirs():
-        paths = [cache / subdir / f for f in files]
-        if all(p.is_file() for p in paths):
-            (x_train, y_train), (x_test, y_test) = _read_keras_cache(source, paths)
-            break
+    folder = local_dataset_folder(name)
+    if folder is not None:
+        (x_train, y_train), (x_test, y_test) = _read_local(source, folder)
     else:
-        folder = _keras_cache_dirs()[0] / subdir
-        (x_train, y_train), (x_test, y_test) = _download_with_keras(source, folder, files)
+        (x_train, y_train), (x_test, y_test) = _downloads.download(source)
     if name == "mnist_test":
         return np.asarray(x_test), np.asarray(y_test).astype(np.int64)
     images = np.concatenate([x_train, x_test])
@@ -541,61 +469,19 @@ def _load_keras_images(name: str) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def _read_keras_cache(source: str, paths: list[Path]) -> tuple[tuple, tuple]:
-    """Read Keras' cached files directly (same formats its loaders read)."""
+def _read_local(source: str, folder: Path) -> tuple[tuple, tuple]:
+    """Read the files directly (the formats Keras' loaders read)."""
     try:
         if source == "mnist":
-            with np.load(paths[0], allow_pickle=False) as f:
+            with np.load(folder / _downloads.FILES["mnist"][0], allow_pickle=False) as f:
                 return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
-        y_train = _read_idx(paths[0], ndim=1)
-        x_train = _read_idx(paths[1], ndim=3)
-        y_test = _read_idx(paths[2], ndim=1)
-        x_test = _read_idx(paths[3], ndim=3)
+        y_train, x_train, y_test, x_test = (read_idx(folder / file) for file in _downloads.FILES[source])
     except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as err:
         raise ValueError(
-            f"The cached {source} file(s) in {str(paths[0].parent)!r} could not be read "
-            f"({err}). Delete them and load again to download a fresh copy."
+            f"The {source} file(s) in {str(folder)!r} could not be read ({err}). Delete "
+            "them (or reinstall the package that put them there) and load again."
         ) from None
-    if len(x_train) != len(y_train) or len(x_test) != len(y_test):
-        raise ValueError(f"The cached {source} files in {str(paths[0].parent)!r} do not match")
+    shapes = (x_train.ndim, y_train.ndim, len(x_train), len(x_test))
+    if shapes != (3, 1, len(y_train), len(y_test)):
+        raise ValueError(f"The {source} files in {str(folder)!r} do not match")
     return (x_train, y_train), (x_test, y_test)
-
-
-def _read_idx(path: Path, ndim: int) -> np.ndarray:
-    """Read a gzipped IDX file of unsigned bytes (the MNIST distribution format)."""
-    with gzip.open(path, "rb") as handle:
-        data = handle.read()
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise ValueError(f"{path.name} is too short to be an IDX file")
-    magic = int.from_bytes(data[:4], "big")
-    if magic != 0x0800 + ndim:
-        raise ValueError(f"{path.name} is not a {ndim}-D IDX file of bytes")
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    body = np.frombuffer(data, dtype=np.uint8, offset=header)
-    if body.size != int(np.prod(shape)):
-        raise ValueError(f"{path.name} is truncated: expected {shape}, got {body.size} values")
-    return body.reshape(shape)
-
-
-def _download_with_keras(source: str, folder: Path, files: tuple[str, ...]) -> tuple:
-    """Fetch with ``keras.datasets.<source>.load_data`` (downloads once, then cached)."""
-    import keras
-
-    loader = keras.datasets.mnist if source == "mnist" else keras.datasets.fashion_mnist
-    previous = socket.getdefaulttimeout()
-    if previous is None:  # without a timeout an unreachable server can hang for minutes
-        socket.setdefaulttimeout(_DOWNLOAD_SOCKET_TIMEOUT)
-    try:
-        return loader.load_data()
-    except Exception as err:  # Keras wraps network failures in a bare Exception
-        urls = ", ".join(_KERAS_ORIGIN + f for f in files)
-        raise RuntimeError(
-            f"The {source} dataset is not cached on this computer and could not be "
-            f"downloaded (is there no network?). Cause: {err}\n"
-            f"Either connect to the internet and try again, or download {urls} elsewhere "
-            f"and copy the file(s) into {str(folder)!r}. "
-            "The 'digits' dataset needs no download."
-        ) from err
-    finally:
-        socket.setdefaulttimeout(previous)

@@ -12,12 +12,14 @@ reads on a projector: the instructor's way to regenerate the course's figures.
 from __future__ import annotations
 
 import base64
-import os
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+from deepclust_lab._checks import check_choice
+from deepclust_lab.workspace import pristine_notebooks
 
 __all__ = ["kmeans_comparison", "method_comparison", "notebook_figures", "run_demo"]
 
@@ -26,13 +28,17 @@ QUICK_METHODS = ("kmeans", "ae-kmeans")
 
 def _markdown(rows: list[dict], columns: list[str]) -> str:
     def cell(value: object) -> str:
-        if isinstance(value, float):
-            return f"{value:.3f}"
-        return str(value)
+        return f"{value:.3f}" if isinstance(value, float) else str(value)
 
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(cell(row[c]) for c in columns) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def _timed(fit, X):
+    """``(fit(X), seconds)``."""
+    start = time.perf_counter()
+    return fit(X), time.perf_counter() - start
 
 
 def kmeans_comparison(seed: int = 0) -> list[dict]:
@@ -50,12 +56,8 @@ def kmeans_comparison(seed: int = 0) -> list[dict]:
         X = np.asarray(data.X, dtype=np.float64)
         k = len(np.unique(data.y))
         init = kmeans_plusplus(X, k, random_state=seed)
-        start = time.perf_counter()
-        ours = KMeans(k, init=init, n_init=1).fit(X)
-        t_ours = time.perf_counter() - start
-        start = time.perf_counter()
-        ref = SKKMeans(k, init=init, n_init=1, algorithm="lloyd").fit(X)
-        t_ref = time.perf_counter() - start
+        ours, t_ours = _timed(KMeans(k, init=init, n_init=1).fit, X)
+        ref, t_ref = _timed(SKKMeans(k, init=init, n_init=1, algorithm="lloyd").fit, X)
         rows.append({
             "dataset": name, "n": len(X), "k": k,
             "ACC": cluster_accuracy(data.y, ours.labels_),
@@ -75,28 +77,28 @@ def method_comparison(methods: tuple[str, ...], seed: int = 0, preset: str | Non
     from deepclust_lab.pipeline import DeepClusterer
 
     data = load_dataset("digits")
+    options = {} if preset is None else {"preset": preset}
     rows, models = [], {}
     for method in methods:
-        options = {} if preset is None else {"preset": preset}
         model = DeepClusterer(10, method=method, random_state=seed, **options)
-        start = time.perf_counter()
-        labels = model.fit_predict(data.X)
-        seconds = time.perf_counter() - start
+        labels, seconds = _timed(model.fit_predict, data.X)
         scores = external_scores(data.y, labels)
-        rows.append({"method": method, "ACC": scores["ACC"], "NMI": scores["NMI"],
-                     "ARI": scores["ARI"], "seconds": f"{seconds:.1f}"})
+        rows.append({"method": method, **{key: scores[key] for key in ("ACC", "NMI", "ARI")},
+                     "seconds": f"{seconds:.1f}"})
         models[method] = model
     return rows, models, data
 
 
-def _save(fig, path: Path) -> None:
+def _save(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
     fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path
 
 
 def _figures(out: Path, models: dict, data, seed: int) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
+    """Draw with whatever backend is active: ``deepclust-lab demo`` selects Agg."""
     import matplotlib.pyplot as plt
 
     from deepclust_lab import plotting
@@ -104,13 +106,10 @@ def _figures(out: Path, models: dict, data, seed: int) -> list[Path]:
     from deepclust_lab.kmeans import KMeans
     from deepclust_lab.metrics import cluster_accuracy
 
-    written = []
     blobs = load_dataset("blobs", random_state=seed)
     km = KMeans(4, init="random", n_init=1, random_state=seed, keep_history=True).fit(blobs.X)
     fig = plotting.plot_kmeans_steps(km.history_, blobs.X)
-    fig = getattr(fig, "figure", fig)
-    _save(fig, out / "kmeans_steps.png")
-    written.append(out / "kmeans_steps.png")
+    written = [_save(getattr(fig, "figure", fig), out / "kmeans_steps.png")]
 
     best = max(models, key=lambda m: cluster_accuracy(data.y, models[m].labels_))
     model = models[best]
@@ -121,20 +120,18 @@ def _figures(out: Path, models: dict, data, seed: int) -> list[Path]:
         codes = PCA(2, random_state=seed).fit_transform(codes)
     fig, ax = plt.subplots(figsize=(7, 6))
     plotting.plot_embedding(codes, model.labels_, ax=ax, title=f"digits, {best}: embedding by cluster")
-    _save(fig, out / "embedding.png")
+    written.append(_save(fig, out / "embedding.png"))
     fig, ax = plt.subplots(figsize=(7, 6))
     plotting.plot_confusion_matrix(data.y, model.labels_, ax=ax)
     ax.set_title(f"digits, {best}: classes vs matched clusters")
-    _save(fig, out / "confusion_matrix.png")
-    written += [out / "embedding.png", out / "confusion_matrix.png"]
+    written.append(_save(fig, out / "confusion_matrix.png"))
 
     with_ae = [m for m in models.values() if getattr(m, "autoencoder_", None) is not None]
     if with_ae:
         X_rec = with_ae[0].autoencoder_.predict(data.X[:10], verbose=0)
-        fig = plotting.plot_reconstructions(data.X[:10], X_rec, data.image_shape, n=10)
-        _save(fig, out / "reconstructions.png")
-        written.append(out / "reconstructions.png")
-    plt.close("all")
+        fig = plotting.plot_reconstructions(data.X[:10], X_rec, image_shape=data.image_shape,
+                                            n=10)
+        written.append(_save(fig, out / "reconstructions.png"))
     return written
 
 
@@ -164,6 +161,15 @@ def run_demo(out: Path, *, quick: bool = False, full: bool = False, seed: int = 
     return text
 
 
+_SETUP = """\
+%matplotlib inline
+%config InlineBackend.figure_formats = ['{fmt}']
+import matplotlib as _mpl
+_mpl.rcParams.update({{'figure.dpi': 150, 'font.size': 13,
+                     'axes.titlesize': 15, 'axes.labelsize': 13}})
+"""
+
+
 def notebook_figures(directory: Path, *, fmt: str = "png", timeout: int = 900) -> list[Path]:
     """Re-run every shipped notebook and save each figure it shows into ``directory``.
 
@@ -173,44 +179,31 @@ def notebook_figures(directory: Path, *, fmt: str = "png", timeout: int = 900) -
     import nbformat
     from nbclient import NotebookClient
 
-    from deepclust_lab._checks import check_choice
-    from deepclust_lab.cli import notebook_dir
-
     fmt = check_choice(fmt, "fmt", ("png", "svg"))
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    setup = (
-        "import matplotlib as _mpl\n"
-        "_mpl.rcParams.update({'figure.dpi': 150, 'font.size': 13, 'axes.titlesize': 15,"
-        " 'axes.labelsize': 13})\n"
-        f"get_ipython().run_line_magic('config', \"InlineBackend.figure_formats = ['{fmt}']\")\n"
-    )
-    mime = "image/png" if fmt == "png" else "image/svg+xml"
     written = []
-    for source in sorted(notebook_dir().glob("[0-9][0-9]_*.ipynb")):
+    for source in pristine_notebooks():
         nb = nbformat.read(source, as_version=4)
-        nb.cells.insert(0, nbformat.v4.new_code_cell(setup))
+        nb.cells.insert(0, nbformat.v4.new_code_cell(_SETUP.format(fmt=fmt)))
         with tempfile.TemporaryDirectory() as tmp:
-            env_backend = os.environ.get("MPLBACKEND")
-            os.environ.pop("MPLBACKEND", None)  # let the kernel use the inline backend
-            try:
-                NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                               resources={"metadata": {"path": tmp}}).execute()
-            finally:
-                if env_backend is not None:
-                    os.environ["MPLBACKEND"] = env_backend
-        count = 0
-        for cell in nb.cells:
-            for output in cell.get("outputs", []):
-                data = output.get("data", {})
-                if mime not in data:
-                    continue
-                count += 1
-                path = directory / f"{source.stem}-fig{count:02d}.{fmt}"
-                payload = data[mime]
-                if fmt == "png":
-                    path.write_bytes(base64.b64decode(payload))
-                else:
-                    path.write_text(payload if isinstance(payload, str) else "".join(payload))
-                written.append(path)
+            NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                           resources={"metadata": {"path": tmp}}).execute()
+        written += _save_images(nb, directory / source.stem, fmt)
+    return written
+
+
+def _save_images(nb, prefix: Path, fmt: str) -> list[Path]:
+    """Write each image of ``fmt`` that the executed ``nb`` shows to ``<prefix>-figNN.<fmt>``."""
+    mime = "image/png" if fmt == "png" else "image/svg+xml"
+    payloads = [output["data"][mime] for cell in nb.cells for output in cell.get("outputs", [])
+                if mime in output.get("data", {})]
+    written = []
+    for count, payload in enumerate(payloads, start=1):
+        path = prefix.with_name(f"{prefix.name}-fig{count:02d}.{fmt}")
+        if fmt == "png":
+            path.write_bytes(base64.b64decode(payload))
+        else:
+            path.write_text(payload if isinstance(payload, str) else "".join(payload))
+        written.append(path)
     return written

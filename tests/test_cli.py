@@ -1,4 +1,4 @@
-"""The deepclust-lab command: init / reset never lose work, atomic output, exit codes."""
+"""The deepclust-lab command: init / reset never lose work, safe output, options, exit codes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deepclust_lab import cli
+from deepclust_lab import cli, workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +22,7 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 
 # --------------------------------------------------------------------------- notebooks travel
 def test_notebooks_ship_with_the_package():
-    shipped = sorted(p.name for p in cli.notebook_dir().glob("[0-9][0-9]_*.ipynb"))
+    shipped = sorted(p.name for p in workspace.notebook_dir().glob("[0-9][0-9]_*.ipynb"))
     in_repo = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert shipped == in_repo
     assert len(shipped) >= 3
@@ -32,7 +32,7 @@ def test_init_copies_and_never_overwrites(tmp_path, capsys):
     target = tmp_path / "course"
     assert cli.main(["init", str(target)]) == 0
     names = sorted(p.name for p in target.glob("*.ipynb"))
-    assert names == sorted(p.name for p in cli.notebook_dir().glob("[0-9][0-9]_*.ipynb"))
+    assert names == sorted(p.name for p in workspace.notebook_dir().glob("[0-9][0-9]_*.ipynb"))
 
     mine = target / names[0]
     mine.write_text("my own work")
@@ -52,9 +52,9 @@ def test_init_into_a_file_is_a_clear_failure(tmp_path, capsys):
 
 
 def test_reset_restores_pristine_and_keeps_a_backup(tmp_path):
-    cli.init_notebooks(tmp_path)
+    workspace.init_notebooks(tmp_path)
     first = sorted(tmp_path.glob("*.ipynb"))[0]
-    pristine = (cli.notebook_dir() / first.name).read_bytes()
+    pristine = (workspace.notebook_dir() / first.name).read_bytes()
     first.write_text("broken by a student")
 
     number = first.name[:2]
@@ -65,8 +65,8 @@ def test_reset_restores_pristine_and_keeps_a_backup(tmp_path):
 
     # a second reset in the same second must not overwrite the first backup
     first.write_text("broken again")
-    cli.reset_notebook(first.name, tmp_path)
-    cli.reset_notebook(first.stem, tmp_path)
+    workspace.reset_notebook(first.name, tmp_path)
+    workspace.reset_notebook(first.stem, tmp_path)
     contents = sorted(p.read_text() for p in tmp_path.glob(f"{first.stem}.backup-*.ipynb"))
     assert "broken by a student" in contents and "broken again" in contents
 
@@ -75,29 +75,6 @@ def test_reset_unknown_notebook_lists_the_real_ones(tmp_path, capsys):
     assert cli.main(["reset", "99_nope", "--dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "no notebook called '99_nope'" in err and ".ipynb" in err
-
-
-# --------------------------------------------------------------------------- atomic writes
-def test_write_atomic_replaces_whole_file(tmp_path):
-    path = tmp_path / "labels.csv"
-    cli.write_atomic(path, "1\n2\n")
-    assert path.read_text() == "1\n2\n"
-    cli.write_atomic(path, b"3\n")
-    assert path.read_bytes() == b"3\n"
-    assert list(tmp_path.iterdir()) == [path], "no temporary file is left behind"
-
-
-def test_write_atomic_failure_leaves_existing_file_untouched(tmp_path):
-    path = tmp_path / "labels.csv"
-    path.write_text("old\n")
-
-    class Boom:  # not str/bytes: handle.write raises half-way through the protocol
-        pass
-
-    with pytest.raises(TypeError):
-        cli.write_atomic(path, Boom())  # type: ignore[arg-type]
-    assert path.read_text() == "old\n"
-    assert list(tmp_path.iterdir()) == [path]
 
 
 # --------------------------------------------------------------------------- usage & exit codes
@@ -126,6 +103,43 @@ def test_lab_command_keeps_token_auth(monkeypatch, tmp_path):
     assert not any(".token" in part or "password" in part for part in options), "keep the token"
     assert ("--allow-root" in command) == (os.geteuid() == 0)
     assert any((tmp_path / "nb").glob("[0-9][0-9]_*.ipynb")), "lab initialises the folder first"
+
+
+def test_version_and_python_dash_m_package():
+    from deepclust_lab import __version__
+
+    for command in (["-m", "deepclust_lab"], ["-m", "deepclust_lab.cli"]):
+        result = subprocess.run([sys.executable, *command, "--version"], capture_output=True,
+                                text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == f"deepclust-lab {__version__}"
+    result = subprocess.run([sys.executable, "-m", "deepclust_lab", "cluster", "x.csv"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "--n-clusters" in result.stderr
+
+
+def test_cli_and_demo_do_not_import_each_other():
+    code = ("import sys, deepclust_lab.{0}; "
+            "print(any(m in sys.modules for m in ('deepclust_lab.{1}',)))")
+    for first, other in (("cli", "demo"), ("demo", "cli")):
+        result = subprocess.run([sys.executable, "-c", code.format(first, other)],
+                                capture_output=True, text=True, timeout=120, check=True)
+        assert result.stdout.strip() == "False", f"importing {first} imports {other}"
+
+
+@pytest.mark.parametrize(("text", "shape"), [("28x28", (28, 28)), ("28X28x1", (28, 28, 1)),
+                                             ("8x8", (8, 8))])
+def test_image_shape_is_parsed_into_ints(text, shape):
+    assert cli._image_shape(text) == shape
+
+
+@pytest.mark.parametrize("text", ["28", "28x", "x28", "28x28x1x1", "0x28", "28x-1", "axb", "28*28"])
+def test_bad_image_shape_is_a_usage_error(text, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["cluster", "d.csv", "-k", "2", "--image-shape", text])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--image-shape" in err and "HxW" in err and "28x28" in err and repr(text) in err
 
 
 def test_read_labels_file(tmp_path):
@@ -232,6 +246,74 @@ def test_cluster_interrupted_writes_nothing(blob_files, tmp_path, monkeypatch, c
     assert not out.exists()
 
 
+def _fake_fit(monkeypatch, seen):
+    """Replace the fit by one that records the model and returns labels at once."""
+    from deepclust_lab import pipeline
+
+    def fit_predict(self, X, y=None):
+        seen["model"] = self
+        self.labels_ = np.arange(len(X)) % self.n_clusters
+        return self.labels_
+
+    monkeypatch.setattr(pipeline.DeepClusterer, "fit_predict", fit_predict)
+
+
+def test_image_shape_reaches_the_model(tmp_path, monkeypatch, capsys):
+    seen = {}
+    _fake_fit(monkeypatch, seen)
+    np.save(tmp_path / "img.npy", np.zeros((6, 16)))
+    out = tmp_path / "labels.csv"
+    assert cli.main(["cluster", str(tmp_path / "img.npy"), "-k", "2", "--image-shape", "4x4",
+                     "--out", str(out)]) == 0
+    assert seen["model"].image_shape == (4, 4)
+    assert cli.main(["cluster", str(tmp_path / "img.npy"), "-k", "2", "--out", str(out)]) == 0
+    assert seen["model"].image_shape is None, "without the option the model gets no shape"
+
+    code = cli.main(["cluster", str(tmp_path / "img.npy"), "-k", "2", "--image-shape", "28x28"])
+    assert code == 1
+    assert "--image-shape 28x28 holds 784 values" in capsys.readouterr().err
+
+
+def _refused(argv, capsys) -> str:
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == 2
+    return capsys.readouterr().err
+
+
+def test_out_may_not_be_the_input_or_the_labels_file(blob_files, tmp_path, monkeypatch, capsys):
+    _fake_fit(monkeypatch, {})
+    folder, _ = blob_files
+    data = tmp_path / "d.csv"
+    data.write_bytes((folder / "d.csv").read_bytes())
+    labels = tmp_path / "y.txt"
+    labels.write_bytes((folder / "y.txt").read_bytes())
+    (tmp_path / "sub").mkdir()
+    link = tmp_path / "link.csv"
+    link.symlink_to(data)
+    hard = tmp_path / "hard.csv"
+    os.link(data, hard)
+    before = data.read_bytes()
+
+    for out in (data, tmp_path / "sub" / ".." / "d.csv", link, hard):
+        err = _refused(["cluster", str(data), "-k", "3", "--label-column", "label",
+                        "--out", str(out)], capsys)
+        assert "--out" in err and "same file as the input data" in err
+    err = _refused(["cluster", str(link), "-k", "3", "--label-column", "label",
+                    "--out", str(data)], capsys)  # the input given through a symlink
+    assert "same file as the input data" in err
+    err = _refused(["cluster", str(folder / "d.npy"), "-k", "3", "--labels", str(labels),
+                    "--out", str(labels)], capsys)
+    assert "same file as the --labels file" in err
+    assert data.read_bytes() == before and labels.read_bytes() == (folder / "y.txt").read_bytes()
+    assert link.is_symlink()
+
+    out = tmp_path / "labels.csv"  # a different file is fine
+    assert cli.main(["cluster", str(data), "-k", "3", "--label-column", "label",
+                     "--out", str(out)]) == 0
+    assert len(out.read_text().split()) == 150
+
+
 def test_demo_quick_prints_tables_and_writes_figures(tmp_path):
     result = run_cli("demo", "--quick", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
@@ -261,7 +343,7 @@ def test_notebook_figures_saves_every_figure_a_notebook_shows(tmp_path, monkeypa
         nbformat.v4.new_code_cell("fig, ax = plt.subplots()\nax.bar([1, 2], [3, 4])\nplt.show()"),
     ]
     nbformat.write(nb, shipped / "00_tiny.ipynb")
-    monkeypatch.setattr(cli, "notebook_dir", lambda: shipped)
+    monkeypatch.setattr(workspace, "notebook_dir", lambda: shipped)
 
     written = demo.notebook_figures(tmp_path / "png")
     assert [p.name for p in written] == ["00_tiny-fig01.png", "00_tiny-fig02.png"]

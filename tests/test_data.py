@@ -17,12 +17,14 @@ from sklearn.datasets import load_digits
 from sklearn.impute import KNNImputer
 from sklearn.preprocessing import StandardScaler
 
-import deepclust_lab.data as data_module
+from deepclust_lab import _downloads
 from deepclust_lab.data import (
     DATASETS,
     Dataset,
     impute_missing,
     load_dataset,
+    local_dataset_folder,
+    read_idx,
     scale_features,
 )
 
@@ -273,7 +275,8 @@ def keras_home(tmp_path, monkeypatch):
     home.mkdir()
     monkeypatch.setenv("KERAS_HOME", str(home))
     monkeypatch.setenv("HOME", str(tmp_path / "user"))
-    monkeypatch.setattr(data_module, "_KERAS_FALLBACK_DIR", tmp_path / "fallback")
+    monkeypatch.setattr(_downloads, "KERAS_FALLBACK_DIR", tmp_path / "fallback")
+    monkeypatch.setattr(_downloads, "DEBIAN_FASHION_MNIST_DIR", tmp_path / "debian")
     if "keras" in sys.modules:  # Keras read KERAS_HOME when imported; point it here too
         from keras.src.backend import config
 
@@ -312,14 +315,14 @@ def _write_idx(path, array):
         handle.write(header + array.astype(np.uint8).tobytes())
 
 
-def _write_fashion(home, rng):
+def _write_fashion(home, rng, folder=None):
     arrays = {
         "x_train": _fake_images(rng, 20),
         "y_train": rng.integers(0, 10, 20).astype(np.uint8),
         "x_test": _fake_images(rng, 10),
         "y_test": rng.integers(0, 10, 10).astype(np.uint8),
     }
-    folder = home / "datasets" / "fashion-mnist"
+    folder = home / "datasets" / "fashion-mnist" if folder is None else folder
     folder.mkdir(parents=True)
     _write_idx(folder / "train-labels-idx1-ubyte.gz", arrays["y_train"])
     _write_idx(folder / "train-images-idx3-ubyte.gz", arrays["x_train"])
@@ -355,6 +358,66 @@ def test_fashion_mnist_from_the_keras_cache(keras_home, no_network):
     expected = np.concatenate([arrays["x_train"], arrays["x_test"]]).reshape(30, -1) / 255.0
     np.testing.assert_allclose(data.X, expected, rtol=1e-6)
     np.testing.assert_array_equal(data.y, np.concatenate([arrays["y_train"], arrays["y_test"]]))
+
+
+@pytest.mark.timeout(30)
+def test_fashion_mnist_from_debians_package_folder(keras_home, no_network, tmp_path):
+    """Debian's dataset-fashion-mnist puts the same gzip IDX files in /usr/share/datasets."""
+    assert local_dataset_folder("fashion_mnist") is None
+    debian = tmp_path / "debian"
+    arrays = _write_fashion(keras_home, np.random.default_rng(4), folder=debian)
+    assert local_dataset_folder("fashion_mnist") == debian
+    assert local_dataset_folder("mnist") is None, "MNIST is not in Debian's folder"
+    data = load_dataset("fashion_mnist", scale=False)
+    np.testing.assert_array_equal(
+        data.X, np.concatenate([arrays["x_train"], arrays["x_test"]]).reshape(30, -1))
+    np.testing.assert_array_equal(data.y, np.concatenate([arrays["y_train"], arrays["y_test"]]))
+
+    cached = _write_fashion(keras_home, np.random.default_rng(5))  # Keras' cache comes first
+    assert local_dataset_folder("fashion_mnist") == keras_home / "datasets" / "fashion-mnist"
+    np.testing.assert_array_equal(load_dataset("fashion_mnist").y[:20], cached["y_train"])
+
+
+def test_local_dataset_folder_checks_the_name():
+    with pytest.raises(ValueError, match="name"):
+        local_dataset_folder("digits")
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])
+@pytest.mark.parametrize("gzipped", [True, False])
+def test_read_idx_round_trip(tmp_path, dtype, gzipped):
+    codes = {np.uint8: 0x08, np.int8: 0x09, np.int16: 0x0B, np.int32: 0x0C, np.float32: 0x0D,
+             np.float64: 0x0E}
+    array = (np.arange(24).reshape(2, 3, 4) - 5).astype(dtype)
+    if dtype is np.uint8:
+        array = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    header = bytes([0, 0, codes[dtype], 3]) + b"".join(s.to_bytes(4, "big") for s in array.shape)
+    raw = header + array.astype(np.dtype(dtype).newbyteorder(">")).tobytes()
+    path = tmp_path / ("a-idx3.gz" if gzipped else "a-idx3")
+    path.write_bytes(gzip.compress(raw) if gzipped else raw)
+    result = read_idx(path)
+    assert result.dtype == np.dtype(dtype) and result.dtype.isnative
+    np.testing.assert_array_equal(result, array)
+
+
+def test_read_idx_refuses_what_is_not_idx(tmp_path):
+    (tmp_path / "text.gz").write_bytes(gzip.compress(b"hello world"))
+    with pytest.raises(ValueError, match=r"text\.gz is not an IDX file"):
+        read_idx(tmp_path / "text.gz")
+    _write_idx(tmp_path / "ok.gz", np.zeros((4, 3), np.uint8))
+    cut = gzip.decompress((tmp_path / "ok.gz").read_bytes())[:-2]
+    (tmp_path / "cut").write_bytes(cut)
+    with pytest.raises(ValueError, match=r"cut is truncated.*\(4, 3\)"):
+        read_idx(tmp_path / "cut")
+
+
+@pytest.mark.timeout(30)
+def test_damaged_idx_file_in_the_cache(keras_home, no_network):
+    _write_fashion(keras_home, np.random.default_rng(6))
+    folder = keras_home / "datasets" / "fashion-mnist"
+    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(b"\x1f\x8b half a download")
+    with pytest.raises(ValueError, match=r"could not be read.*Delete"):
+        load_dataset("fashion_mnist")
 
 
 @pytest.mark.timeout(60)
