@@ -34,6 +34,7 @@ from deepclust_lab.metrics import SILHOUETTE_MAX_SAMPLES, external_scores
 __all__ = [
     "SWEEP_COLUMNS",
     "StabilityResult",
+    "choose_gap_k",
     "find_elbow",
     "gap_statistic",
     "stability",
@@ -122,12 +123,22 @@ def _gap_table(
     table = pd.DataFrame(
         {"k": ks, "gap": gap, "gap_se": gap_se, "log_w": log_w, "ref_log_w": ref_log_w.mean(axis=0)}
     )
-    table.attrs["best_k"] = _choose_gap_k(ks, gap, gap_se)
+    table.attrs["best_k"] = choose_gap_k(ks, gap, gap_se)
     return table
 
 
-def _choose_gap_k(ks: np.ndarray, gap: np.ndarray, gap_se: np.ndarray) -> int:
-    """Smallest k with Gap(k) >= Gap(k+1) - s(k+1); the largest gap if no k passes."""
+def choose_gap_k(ks: Any, gap: Any, gap_se: Any) -> int:
+    """Tibshirani's rule: the smallest k with ``Gap(k) >= Gap(k+1) - s(k+1)``.
+
+    ``ks``, ``gap`` and ``gap_se`` are aligned sequences (as in :func:`gap_statistic`'s table);
+    when no k passes, the k with the largest gap.
+
+    Examples
+    --------
+    >>> choose_gap_k([1, 2, 3, 4], [0.1, 0.5, 0.52, 0.53], [0.05, 0.05, 0.05, 0.05])
+    2
+    """
+    ks, gap, gap_se = np.asarray(ks), np.asarray(gap, float), np.asarray(gap_se, float)
     for i in range(len(ks) - 1):
         if gap[i] >= gap[i + 1] - gap_se[i + 1]:
             return int(ks[i])

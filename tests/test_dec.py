@@ -1,4 +1,4 @@
-"""Tests for deepclust_lab.deep: the DEC maths against NumPy, DEC / IDEC refinement, N2D."""
+"""Tests for deepclust_lab.dec (the DEC maths against NumPy, DEC / IDEC refinement) and N2D."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 
 from deepclust_lab.autoencoder import StopTraining, build_autoencoder, train_autoencoder
-from deepclust_lab.deep import (
+from deepclust_lab.dec import (
     DEC,
     IDEC,
     ClusteringLayer,
     kl_divergence,
-    n2d_manifold_cluster,
     soft_assignment,
     target_distribution,
 )
@@ -100,7 +99,7 @@ def test_refinement_keeps_or_improves_accuracy(toy, method):
     X, y = toy
     ae, enc = _pretrained(X)
     centers, start = _start_accuracy(enc, X, y)
-    opts = {"update_interval": 10, "maxiter": 200, "batch_size": 64, "tol": 0.001}
+    opts = {"update_interval": 10, "max_iter": 200, "batch_size": 64, "tol": 0.001}
     if method == "dec":
         model = DEC(enc, 4, **opts)
     else:
@@ -116,14 +115,14 @@ def test_refinement_keeps_or_improves_accuracy(toy, method):
 def test_dec_stops_early_when_labels_settle(toy):
     X, _ = toy
     _, enc = _pretrained(X)
-    dec = DEC(enc, 4, update_interval=5, maxiter=2000, tol=0.5, batch_size=64).fit(X)
+    dec = DEC(enc, 4, update_interval=5, max_iter=2000, tol=0.5, batch_size=64).fit(X)
     assert dec.n_iter_ == 5  # the first update already changed < 50 % of the labels
 
 
-def test_dec_stops_at_maxiter_even_between_target_updates(toy):
+def test_dec_stops_at_max_iter_even_between_target_updates(toy):
     X, _ = toy
     _, enc = _pretrained(X)
-    dec = DEC(enc, 4, update_interval=10, maxiter=15, tol=0.0, batch_size=64).fit(X)
+    dec = DEC(enc, 4, update_interval=10, max_iter=15, tol=0.0, batch_size=64).fit(X)
     assert dec.n_iter_ == 15  # not 20, the next target update
     assert len(dec.history_["loss"]) == 2
 
@@ -133,7 +132,7 @@ def test_dec_honours_a_stop_request(toy):
     _, enc = _pretrained(X)
     stop = StopTraining()
     stop.request_stop()
-    dec = DEC(enc, 4, update_interval=50, maxiter=2000, batch_size=64).fit(X, callbacks=[stop])
+    dec = DEC(enc, 4, update_interval=50, max_iter=2000, batch_size=64).fit(X, callbacks=[stop])
     assert dec.n_iter_ == 1 and stop.stopped
     assert dec.labels_.shape == (600,)
 
@@ -150,9 +149,10 @@ def test_dec_rejects_bad_parameters(toy):
 
 
 @pytest.mark.slow
-def test_n2d_manifold_cluster_separates_blobs():
+def test_n2d_cluster_separates_blobs():
     X, y = make_blobs(n_samples=400, n_features=6, centers=4, random_state=0)
-    labels, reducer, gmm = n2d_manifold_cluster(X, 4, n_components=3, random_state=0)
+    from deepclust_lab.manifold import n2d_cluster
+
+    labels, E = n2d_cluster(X, 4, random_state=0)
     assert _acc(y, labels) > 0.99
-    assert reducer.embedding_.shape == (400, 3)
-    assert gmm.n_components == 4
+    assert E.shape == (400, 4)

@@ -38,7 +38,7 @@ TWO_DEVICES = textwrap.dedent(
     weight = two.autoencoder_.trainable_weights[0].value
     # 301 samples: the last batch (45) and the predictions do not split evenly over 2 devices
     dec = DeepClusterer(
-        10, method="idec", distribution="data_parallel", maxiter=20, update_interval=10,
+        10, method="idec", distribution="data_parallel", max_iter=20, update_interval=10,
         batch_size=101, **small,
     ).fit(load_digits().data[:301] / 16.0)
     print(json.dumps({

@@ -14,18 +14,10 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.utils.validation import check_is_fitted
 
 from deepclust_lab.autoencoder import EpochCallback, StopTraining
-from deepclust_lab.pipeline import (
-    AUTO_AUTOENCODER_FEATURES,
-    DEFAULT_METHOD,
-    METHODS,
-    PRESETS,
-    DeepClusterer,
-    _manifold_search,
-    _merge_by_modularity,
-    _modularity,
-)
+from deepclust_lab.manifold import merge_by_modularity, modularity
+from deepclust_lab.pipeline import DEFAULT_METHOD, METHODS, PRESETS, DeepClusterer
 
-FAST = {"preset": "fast", "hidden": (32,), "epochs": 3, "maxiter": 20, "update_interval": 10}
+FAST = {"preset": "fast", "hidden": (32,), "epochs": 3, "max_iter": 20, "update_interval": 10}
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +82,12 @@ def test_manifold_default_recipe_on_digits_subset(digits, tmp_path):
         10, preset="fast", random_state=0, callbacks=[EpochCallback(lambda e, logs: runs.append(logs))]
     ).fit(X)
     assert adjusted_rand_score(y, model.labels_) > 0.7
-    assert len(runs) == 1 and runs[0]["modularity"] == pytest.approx(max(model.history_["modularity"]))
+    # one UMAP run per front-end (raw pixels and autoencoder codes), 3 mixtures each
+    assert [r["candidates"] for r in runs if "candidates" in r] == [3, 3]
+    assert sum("loss" in r for r in runs) == PRESETS["fast"].embed_epochs  # autoencoder epochs
+    assert model.recipe_["front_end"] == "raw"  # digits: the raw pixels' clusters reproduce best
+    assert set(model.recipe_["stability"]) == {"raw", "autoencoder"}
+    assert model.recipe_["stability"]["raw"] >= model.recipe_["stability"]["autoencoder"]
     again = DeepClusterer(10, preset="fast", random_state=0).fit(X)
     np.testing.assert_array_equal(model.labels_, again.labels_)
     np.testing.assert_array_equal(model.predict(X), model.labels_)
@@ -120,9 +117,9 @@ def test_merge_by_modularity_recovers_components():
     # three cliques of 5 nodes, over-segmented into 6 parts: merging must give the cliques back
     blocks = sp.block_diag([np.ones((5, 5)) - np.eye(5)] * 3).tocsr()
     over = np.repeat(np.arange(6), [2, 3, 3, 2, 4, 1])
-    merged = _merge_by_modularity(blocks, over, 3)
+    merged = merge_by_modularity(blocks, over, 3)
     assert adjusted_rand_score(np.repeat([0, 1, 2], 5), merged) == pytest.approx(1.0)
-    assert _modularity(blocks, merged) == pytest.approx(2 / 3, abs=1e-6)
+    assert modularity(blocks, merged) == pytest.approx(2 / 3, abs=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -189,7 +186,7 @@ class _CtrlC(keras.callbacks.Callback):
     [
         ("ae-kmeans", "loss"),  # during autoencoder training
         ("dec", "delta_label"),  # during DEC refinement, after the autoencoder was trained
-        pytest.param("manifold", "modularity", marks=pytest.mark.slow),  # after UMAP + mixtures
+        pytest.param("manifold", "candidates", marks=pytest.mark.slow),  # after UMAP + mixtures
     ],
 )
 def test_ctrl_c_leaves_the_estimator_unfitted(small, method, key):
@@ -262,39 +259,61 @@ def test_same_seed_same_labels_three_runs_in_a_row(digits, method, extra):
 
 
 def _upsampled(digits, n):
-    """Digits blown up from 8x8 to 24x24 pixels: 576 features, over the "auto" threshold."""
+    """Digits blown up from 8x8 to 24x24 pixels: 576 features, images wide enough to augment."""
     X, y = digits
     images = X[:n].reshape(n, 8, 8)
     return np.kron(images, np.ones((3, 3))).reshape(n, 576).astype("float32"), y[:n]
 
 
-def test_embed_auto_picks_raw_features_for_small_data():
-    model = DeepClusterer(10, **FAST)
-    assert model._settings(300, 64)["embed"] == "raw"
-    s = model._settings(300, AUTO_AUTOENCODER_FEATURES)
-    assert s["embed"] == "autoencoder" and s["epochs"] == FAST["epochs"]
-    assert DeepClusterer(10, preset="full")._settings(300, 784)["epochs"] == PRESETS["full"][
-        "embed_epochs"
-    ]
-    assert DeepClusterer(10, embed="raw")._settings(300, 784)["embed"] == "raw"
-    assert DeepClusterer(10, embed="autoencoder")._settings(300, 64)["embed"] == "autoencoder"
+def test_images_are_recognised_without_labels(digits):
+    X = digits[0].astype("float32")
+    s, why = DeepClusterer(10, **FAST)._settings(X)
+    assert s.image_shape == (8, 8) and not s.augment  # 8 px: one pixel is too big a move
+    assert "8x8 images" in why and s.embed == "auto" and s.epochs == FAST["epochs"]
+    big, _ = _upsampled(digits, 300)
+    s, _ = DeepClusterer(10, **FAST)._settings(big)
+    assert s.image_shape == (24, 24) and s.augment
+    assert not DeepClusterer(10, augment=False, **FAST)._settings(big)[0].augment
+    # a table with 64 columns is not an image, though 64 is a square
+    table = np.random.default_rng(0).normal(size=(300, 64)).astype("float32")
+    s, why = DeepClusterer(10, **FAST)._settings(table)
+    assert s.image_shape is None and not s.augment and "do not correlate" in why
+    assert DeepClusterer(10, preset="full")._settings(big)[0].epochs == PRESETS["full"].embed_epochs
+    assert DeepClusterer(10, method="kmeans")._settings(big)[0].embed == "raw"
+
+
+def test_image_shape_and_augment_errors_name_both_numbers(digits):
+    X = digits[0].astype("float32")
+    with pytest.raises(ValueError, match=r"image_shape \(7, 7\) has 49 pixels, but X has 64"):
+        DeepClusterer(10, image_shape=(7, 7)).fit(X)
+    odd = np.random.default_rng(0).random((50, 50)).astype("float32")
+    with pytest.raises(ValueError, match="50 features is not a square"):
+        DeepClusterer(5, augment=True).fit(odd)
+    with pytest.raises(ValueError, match="augment must be"):
+        DeepClusterer(5, augment="yes").fit(odd)
+    s, why = DeepClusterer(5, image_shape=(5, 10), augment=True)._settings(odd)
+    assert s.image_shape == (5, 10) and s.augment and "given" in why
 
 
 @pytest.mark.slow
 def test_manifold_with_an_autoencoder_first_on_large_images(digits, tmp_path):
     X, _ = _upsampled(digits, 400)
-    model = DeepClusterer(10, random_state=0, **FAST).fit(X)  # embed="auto", 576 features
+    model = DeepClusterer(10, random_state=0, embed="autoencoder", self_train_epochs=1,
+                          **FAST).fit(X)
     assert model.autoencoder_ is not None and model.encoder_.output_shape == (None, 10)
-    assert len(model.history_["loss"]) == FAST["epochs"] and len(model.history_["modularity"]) == 2
-    # the recipe is exactly: codes of the trained encoder -> the manifold search on them
+    assert len(model.history_["loss"]) == FAST["epochs"]
+    recipe = model.recipe_
+    assert recipe["front_end"] == "autoencoder" and recipe["augment"] and recipe["self_trained"]
+    assert recipe["image_shape"] == [24, 24] and "augmentation on" in recipe["summary"]
+    # the embedding is exactly the trained encoder's codes
     codes = model.encoder_.predict(X, batch_size=1024, verbose=0)
-    labels, E, _ = _manifold_search(codes, 10, n_neighbors=30, n_runs=1, seed=0)
-    np.testing.assert_array_equal(model.labels_, labels)
-    np.testing.assert_allclose(model.embedding_, E)
+    np.testing.assert_allclose(model.embedding_, codes, rtol=1e-5, atol=1e-6)
+    assert model.manifold_.shape == (400, 10)
     np.testing.assert_array_equal(model.predict(X), model.labels_)
-    np.testing.assert_allclose(model.transform(X), model.embedding_)
+    np.testing.assert_allclose(model.transform(X), model.embedding_, rtol=1e-5, atol=1e-6)
     model.save(tmp_path / "m")
     loaded = DeepClusterer.load(tmp_path / "m")
+    assert loaded.recipe_ == model.recipe_
     new = X[:50] + 0.05
     np.testing.assert_array_equal(loaded.predict(X), model.labels_)
     np.testing.assert_array_equal(loaded.predict(new), model.predict(new))

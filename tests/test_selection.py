@@ -12,7 +12,7 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 from deepclust_lab.selection import (
     SWEEP_COLUMNS,
     StabilityResult,
-    _choose_gap_k,
+    choose_gap_k,
     find_elbow,
     gap_statistic,
     stability,
@@ -46,11 +46,11 @@ def test_find_elbow_without_a_bend():
 def test_gap_rule_by_hand():
     ks = np.array([1, 2, 3, 4])
     # Gap(1)=0.1 < Gap(2)-s2 = 0.5-0.1; Gap(2)=0.5 < 0.9-0.1; Gap(3)=0.9 >= 0.95-0.1 -> k=3
-    assert _choose_gap_k(ks, np.array([0.1, 0.5, 0.9, 0.95]), np.full(4, 0.1)) == 3
+    assert choose_gap_k(ks, np.array([0.1, 0.5, 0.9, 0.95]), np.full(4, 0.1)) == 3
     # still rising at the end: no k passes, so the largest gap wins
-    assert _choose_gap_k(ks, np.array([0.1, 0.5, 0.9, 1.5]), np.full(4, 0.1)) == 4
+    assert choose_gap_k(ks, np.array([0.1, 0.5, 0.9, 1.5]), np.full(4, 0.1)) == 4
     # a flat gap picks the smallest k
-    assert _choose_gap_k(ks, np.array([0.3, 0.3, 0.3, 0.3]), np.zeros(4)) == 1
+    assert choose_gap_k(ks, np.array([0.3, 0.3, 0.3, 0.3]), np.zeros(4)) == 1
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

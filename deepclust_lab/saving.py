@@ -1,0 +1,165 @@
+"""Save and load a fitted :class:`~deepclust_lab.pipeline.DeepClusterer` without pickle.
+
+A saved model is a folder: ``config.json`` (parameters, what the fit chose, history),
+``arrays.npz`` (``allow_pickle=False``) and, when a network was trained, ``autoencoder.keras``
+(Keras' own format, loaded with ``safe_mode=True``).
+
+Saving over an existing model never leaves a mixture of old and new files: everything is
+written to a fresh folder beside the target, which then takes the target's place. Loading
+checks that the pieces fit together (method, feature count, array shapes, the network's input
+and code sizes) and says what is wrong in plain words.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["load_model", "save_model"]
+
+FORMAT = "deepclust-lab/DeepClusterer"
+VERSION = 2
+_ARRAYS = ("labels_", "embedding_", "cluster_centers_", "manifold_")
+
+
+def _params(model: Any) -> dict[str, Any]:
+    params = model.get_params()
+    params["callbacks"] = None
+    if not (params["random_state"] is None or isinstance(params["random_state"], int)):
+        params["random_state"] = None
+    for key in ("hidden", "image_shape"):
+        if params[key] is not None:
+            params[key] = [int(v) for v in params[key]]
+    if isinstance(params["augment"], np.bool_):
+        params["augment"] = bool(params["augment"])
+    return params
+
+
+def _write(model: Any, folder: Path) -> None:
+    config = {
+        "format": FORMAT, "version": VERSION, "params": _params(model),
+        "method": model._method, "n_features_in": int(model.n_features_in_),
+        "recipe": model.recipe_, "history": model.history_,
+        "has_autoencoder": model.autoencoder_ is not None,
+    }
+    arrays = {name.strip("_"): getattr(model, name) for name in _ARRAYS
+              if getattr(model, name) is not None}
+    np.savez(folder / "arrays.npz", **arrays)
+    if model.autoencoder_ is not None:
+        model.autoencoder_.save(folder / "autoencoder.keras")
+    (folder / "config.json").write_text(json.dumps(config, indent=2))
+
+
+def save_model(model: Any, path: str | os.PathLike) -> Path:
+    """Write ``model`` to folder ``path``, replacing a model saved there before.
+
+    ``path`` must be a folder or not exist yet; a file there is refused, and so is a symlink
+    (it could point out of the user's folder).
+    """
+    path = Path(path)
+    if path.is_symlink():
+        raise ValueError(f"{path} is a symbolic link; save to a real folder")
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{path} is a file; save() needs a folder path")
+    if path.is_dir() and any(path.iterdir()) and not (path / "config.json").is_file():
+        raise ValueError(f"{path} is a folder that holds no saved model; refusing to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = Path(tempfile.mkdtemp(prefix=f".{path.name}.saving-", dir=path.parent))
+    try:
+        _write(model, fresh)
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
+            os.replace(path, old / "model")  # the target is gone for an instant, never mixed
+            os.replace(fresh, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(fresh, path)
+    finally:
+        if fresh.exists():
+            shutil.rmtree(fresh, ignore_errors=True)
+    return path
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    from deepclust_lab.pipeline import METHODS
+
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path} is not a folder written by DeepClusterer.save")
+    cfg_file = path / "config.json"
+    if not cfg_file.is_file():
+        raise FileNotFoundError(f"{path} is not a saved DeepClusterer (no config.json)")
+    try:
+        config = json.loads(cfg_file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{cfg_file} is not valid JSON: {err}") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise ValueError(f"{path} was not written by DeepClusterer.save")
+    if config.get("version") != VERSION:
+        raise ValueError(f"unsupported DeepClusterer format version {config.get('version')!r} "
+                         f"(this kit reads version {VERSION})")
+    missing = {"params", "method", "n_features_in", "recipe", "history",
+               "has_autoencoder"} - set(config)
+    if missing:
+        raise ValueError(f"{cfg_file} lacks {sorted(missing)}; the folder is damaged")
+    if config["method"] not in METHODS:
+        raise ValueError(f"{cfg_file} names an unknown method {config['method']!r}")
+    return config
+
+
+def _check_shapes(model: Any, path: Path) -> None:
+    n, d = len(model.labels_), model.n_features_in_
+    for name in ("embedding_", "manifold_"):
+        value = getattr(model, name)
+        if value is not None and (value.ndim != 2 or len(value) != n):
+            raise ValueError(f"{path}: {name.strip('_')} does not match the {n} labels")
+    if model.autoencoder_ is not None:
+        if model.autoencoder_.input_shape[-1] != d:
+            raise ValueError(f"{path}: the network expects {model.autoencoder_.input_shape[-1]} "
+                             f"features, the model was fitted on {d}")
+        code = model.encoder_.output_shape[-1]
+        if model.recipe_["front_end"] != "raw" and model.embedding_.shape[1] != code:
+            raise ValueError(f"{path}: the network's code has {code} values, the saved "
+                             f"embedding {model.embedding_.shape[1]}")
+
+
+def load_model(cls: type, path: str | os.PathLike) -> Any:
+    """A ``cls`` instance from folder ``path`` written by :func:`save_model`."""
+    import zipfile
+
+    import keras
+
+    import deepclust_lab.dec  # noqa: F401  (registers ClusteringLayer for Keras)
+
+    path = Path(path)
+    config = _read_config(path)
+    params = config["params"]
+    for key in ("hidden", "image_shape"):
+        if params.get(key) is not None:
+            params[key] = tuple(params[key])
+    try:
+        model = cls(**params)
+        with np.load(path / "arrays.npz", allow_pickle=False) as data:
+            for name in _ARRAYS:
+                key = name.strip("_")
+                setattr(model, name, data[key] if key in data else None)
+        model.autoencoder_ = model.encoder_ = None
+        if config["has_autoencoder"]:
+            ae = keras.saving.load_model(path / "autoencoder.keras", safe_mode=True)
+            model.autoencoder_ = ae
+            model.encoder_ = keras.Model(ae.input, ae.get_layer("code").output)
+    except (OSError, KeyError, TypeError, zipfile.BadZipFile) as err:
+        raise ValueError(f"{path} holds a damaged or incomplete saved model: {err}") from None
+    if model.labels_ is None or model.embedding_ is None:
+        raise ValueError(f"{path}: arrays.npz lacks the labels or the embedding")
+    model.n_features_in_ = int(config["n_features_in"])
+    model.history_, model.recipe_ = config["history"], config["recipe"]
+    model._method = config["method"]
+    model._n_neighbors = model.n_neighbors or (20 if model._method == "n2d" else 30)
+    _check_shapes(model, path)
+    return model
