@@ -6,7 +6,9 @@
 * the notebook is committed with outputs from a clean run: every code cell executed, in order;
 * no cell has an error output;
 * no output shows an absolute path, the user name or the host name;
-* nbval markers stand alone on their line (otherwise nbval ignores them).
+* nbval markers stand alone on their line (otherwise nbval ignores them);
+* every decimal number the Markdown quotes is one the notebook's own outputs print (see
+  :func:`test_markdown_numbers_are_in_the_outputs` for the rule and its one exemption).
 """
 
 from __future__ import annotations
@@ -135,3 +137,65 @@ def test_nbval_markers_are_alone_on_their_line(path):
                 assert re.fullmatch(r"\s*#\s*NBVAL_[A-Z_]+\s*", line), (
                     f"{path.name} cell {index}: {line.strip()!r} is not a bare nbval marker"
                 )
+
+
+# A decimal number: digits, a point, digits; not part of a dotted version such as 3.15.1.
+DECIMAL = re.compile(r"(?<![\d.])\d+\.\d+(?!\.?\d)")
+# The one exemption: <!-- quoted: 0.778 0.017 from benchmarks/results/clustering_quality_digits.md -->
+QUOTED = re.compile(r"<!--\s*quoted:(.*?)-->", re.S)
+# Markdown that is not prose: HTML comments, fenced and inline code, link targets and URLs.
+NOT_PROSE = re.compile(r"<!--.*?-->|```.*?```|`[^`\n]*`|\]\([^)]*\)|https?://\S+", re.S)
+
+
+def _context(text: str, start: int, end: int) -> str:
+    return " ".join(text[max(0, start - 50):end + 30].split())
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_markdown_numbers_are_in_the_outputs(path):
+    """A number the prose quotes must be one the notebook prints, so it cannot go stale.
+
+    Rule: every decimal number (``0.789``, ``595.5``, ``98.8 %``) in the prose of a Markdown
+    cell must appear, written the same way, as a number in a text output of a code cell of the
+    same notebook (``0.79`` does not match a printed ``0.789``: quote what is printed, or print
+    what is quoted). Inline code (``tol=1e-4``, ``alpha=1.0``), code blocks, link targets and
+    dotted versions are not prose and are not checked.
+
+    Exemption, for a figure the notebook cannot print (a paper's result, the kit's benchmark
+    tables, another notebook): list it in an HTML comment in the same cell, with its source,
+    ``<!-- quoted: 0.778 0.017 from benchmarks/results/clustering_quality_digits.md -->``.
+    The comment must name a source and every number it lists must occur in the cell.
+    """
+    nb = _read(path)
+    printed = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            for text in _output_texts(cell):
+                printed.update(DECIMAL.findall(text))
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        exempt = set()
+        for comment in QUOTED.findall(cell.source):
+            listed = DECIMAL.findall(comment)
+            source = DECIMAL.sub("", comment).strip(" ,;:\n")
+            assert listed and source, (
+                f"{path.name} cell {index}: write <!-- quoted: NUMBERS from SOURCE -->, "
+                f"got <!-- quoted:{comment}-->"
+            )
+            exempt.update(listed)
+        prose = NOT_PROSE.sub(lambda m: " " * len(m.group()), cell.source)
+        found = {m.group() for m in DECIMAL.finditer(prose)}
+        if stale := sorted(exempt - found):
+            problems.append(f"cell {index}: <!-- quoted --> lists {stale}, which the cell "
+                            "does not quote")
+        for match in DECIMAL.finditer(prose):
+            if match.group() not in printed and match.group() not in exempt:
+                problems.append(f"cell {index}: {match.group()} is printed by no output: "
+                                f"...{_context(prose, match.start(), match.end())}...")
+    assert not problems, (
+        f"{path.name}: numbers in the Markdown that no output prints (re-run the notebook and "
+        "update the prose, or mark a published figure <!-- quoted: N from SOURCE -->):\n  "
+        + "\n  ".join(problems)
+    )
