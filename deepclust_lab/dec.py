@@ -42,7 +42,7 @@ import numpy as np
 from keras import ops
 
 from deepclust_lab._checks import as_float_matrix, check_float, check_int, check_n_clusters
-from deepclust_lab.autoencoder import _callback_list, _data_replicas, predict_batched
+from deepclust_lab.training import callback_list, data_replicas, predict_batched
 
 __all__ = [
     "DEC",
@@ -249,10 +249,13 @@ class DEC:
         self.random_state = random_state
 
     # what is trained, and towards what
+    def _clustering_head(self, centers: np.ndarray) -> Any:
+        """``q`` of the encoder's codes: a :class:`ClusteringLayer` on the encoder's output."""
+        layer = ClusteringLayer(self.n_clusters, self.alpha, centers, name="clustering")
+        return layer(self.encoder.output)
+
     def _build(self, centers: np.ndarray) -> keras.Model:
-        q = ClusteringLayer(self.n_clusters, self.alpha, centers, name="clustering")(
-            self.encoder.output
-        )
+        q = self._clustering_head(centers)
         model = keras.Model(self.encoder.input, q, name="dec")
         model.compile(optimizer=self.optimizer, loss="kld")
         self._q_model = model
@@ -314,7 +317,7 @@ class DEC:
         tol = check_float(self.tol, "tol", low=0.0)
         max_iter = check_int(self.max_iter, "max_iter", low=0)
         seed = check_int(self.random_state, "random_state", low=0)
-        replicas = _data_replicas()  # data parallel: batches must split evenly over devices
+        replicas = data_replicas()  # data parallel: batches must split evenly over devices
         if n < replicas:
             raise ValueError(f"{replicas} devices need at least {replicas} samples, got {n}")
         bs = min(check_int(self.batch_size, "batch_size", low=1), n)
@@ -329,7 +332,7 @@ class DEC:
             initial_centers = KMeans(k, n_init=20, random_state=seed).fit(codes).cluster_centers_
         self.model = self._build(np.asarray(initial_centers, dtype="float32"))
         cbs = keras.callbacks.CallbackList(
-            _callback_list(callbacks, progress, type(self).__name__),
+            callback_list(callbacks, progress, type(self).__name__),
             model=self.model, add_history=False, add_progbar=False,
         )
         cbs.set_params({"epochs": max(1, -(-max_iter // interval)), "steps": interval, "verbose": 0})
@@ -402,9 +405,7 @@ class IDEC(DEC):
 
     def _build(self, centers: np.ndarray) -> keras.Model:
         gamma = check_float(self.gamma, "gamma", low=0.0)
-        q = ClusteringLayer(self.n_clusters, self.alpha, centers, name="clustering")(
-            self.encoder.output
-        )
+        q = self._clustering_head(centers)
         model = keras.Model(self.encoder.input, [q, self.autoencoder(self.encoder.input)], name="idec")
         model.compile(optimizer=self.optimizer, loss=["kld", "mse"], loss_weights=[gamma, 1.0])
         self._q_model = keras.Model(self.encoder.input, q)

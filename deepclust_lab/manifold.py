@@ -170,7 +170,8 @@ def self_train(
     """
     import keras
 
-    from deepclust_lab.autoencoder import augmentation_for, predict_batched
+    from deepclust_lab.autoencoder import augmentation_for
+    from deepclust_lab.training import predict_batched
 
     h, w = image_shape
     k = int(labels.max()) + 1

@@ -372,7 +372,7 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         """``X`` in the space of ``embedding_``: the encoder's codes, or ``X`` itself."""
         if self.encoder_ is None or self.recipe_["front_end"] == "raw":
             return X
-        from deepclust_lab.autoencoder import predict_batched
+        from deepclust_lab.training import predict_batched
 
         return predict_batched(self.encoder_, X).astype(np.float32, copy=False)
 

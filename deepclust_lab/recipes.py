@@ -12,7 +12,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["fit_recipe"]
+__all__ = ["RAW_MARGIN", "fit_recipe"]
+
+#: "manifold": the autoencoder front-end is kept only when its clusters reproduce better than
+#: the raw features' by at least this much (mean pairwise ARI): a network must earn its place.
+RAW_MARGIN = 0.02
 
 
 @contextlib.contextmanager
@@ -119,10 +123,12 @@ def _manifold(X: np.ndarray, codes: np.ndarray | None, s: Any, cbs: list) -> dic
             break
     stability = {name: round(f[2], 4) for name, f in found.items()}
     front = max(stability, key=stability.get)
+    if "raw" in stability and stability[front] - stability["raw"] < RAW_MARGIN:
+        front = "raw"
     labelings, coords, _ = found[front]
     best = consensus_index(labelings)
     labels = labelings[best]
-    self_trained = s.image_shape is not None and s.self_train_epochs > 0
+    self_trained = s.augment and s.self_train_epochs > 0  # it learns from augmented images
     if self_trained:
         labels = self_train(X, labels, s.image_shape, epochs=s.self_train_epochs,
                             random_state=s.random_state)
@@ -149,9 +155,9 @@ def _summary(recipe: dict, s: Any) -> str:
 def fit_recipe(X: np.ndarray, s: Any, *, callbacks: Sequence[Any] | None = None,
                verbose: bool = False) -> dict[str, Any]:
     """Fit method ``s.method`` on float32 ``X``; the fitted attributes as a dict."""
-    from deepclust_lab.autoencoder import _callback_list, predict_batched
     from deepclust_lab.kmeans import assign_labels
     from deepclust_lab.manifold import n2d_cluster
+    from deepclust_lab.training import callback_list, predict_batched
 
     out: dict[str, Any] = {
         "n_features_in_": X.shape[1], "history_": {}, "autoencoder_": None, "encoder_": None,
@@ -180,7 +186,7 @@ def fit_recipe(X: np.ndarray, s: Any, *, callbacks: Sequence[Any] | None = None,
                                 random_state=s.random_state)
         out.update(embedding_=codes, manifold_=E, labels_=labels)
     else:
-        cbs = _callback_list(callbacks, verbose, "UMAP runs")
+        cbs = callback_list(callbacks, verbose, "UMAP runs")
         n_spaces = 2 if (s.embed == "auto" and codes is not None) else 1
         for cb in cbs:
             cb.set_params({"epochs": n_spaces * s.n_runs, "steps": 1, "verbose": 0})

@@ -153,7 +153,7 @@ def load_model(cls: type, path: str | os.PathLike) -> Any:
             ae = keras.saving.load_model(path / "autoencoder.keras", safe_mode=True)
             model.autoencoder_ = ae
             model.encoder_ = keras.Model(ae.input, ae.get_layer("code").output)
-    except (OSError, KeyError, TypeError, zipfile.BadZipFile) as err:
+    except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile) as err:
         raise ValueError(f"{path} holds a damaged or incomplete saved model: {err}") from None
     if model.labels_ is None or model.embedding_ is None:
         raise ValueError(f"{path}: arrays.npz lacks the labels or the embedding")

@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from deepclust_lab.autoencoder import _AugmentedImages, _data_replicas
+from deepclust_lab.autoencoder import _AugmentedImages
 from deepclust_lab.pipeline import DeepClusterer
+from deepclust_lab.training import data_replicas
 
 SMALL = {"preset": "fast", "hidden": (32,), "epochs": 3, "random_state": 0}
 
@@ -116,4 +117,4 @@ def test_batches_for_several_devices_split_evenly():
     assert sizes == [16, 16, 12]  # the last 13 rows are cut to 12
     seen = np.concatenate([data[i][0].ravel() for i in range(len(data))])
     assert len(np.unique(seen)) == 44  # no row twice
-    assert _data_replicas() == 1  # no distribution set in this process
+    assert data_replicas() == 1  # no distribution set in this process
