@@ -160,6 +160,8 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     report = sys.stdout if args.out is not None else sys.stderr
     sizes = np.bincount(labels, minlength=args.n_clusters)
     print(f"fitted in {seconds:.1f} s", file=sys.stderr)  # timings only on stderr: stdout stays stable
+    recipe = model.recipe_
+    print(f"chose: {recipe['summary']}\nimages: {recipe['image_shape_reason']}", file=sys.stderr)
     print(f"method {model.method}: {args.n_clusters} clusters, sizes {sizes.tolist()}", file=report)
     if y is not None:
         scores = external_scores(y, labels)

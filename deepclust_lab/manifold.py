@@ -12,10 +12,13 @@ makes three choices from the data itself, never from labels:
    in two is joined again, because the two halves share many graph edges.
 2. *Trust what reproduces.* Each front-end (raw features, autoencoder codes) gets a few mixture
    initialisations; its :func:`stability` is their mean pairwise ARI. The more stable front-end
-   wins, and of its candidates the one that agrees most with the others
+   wins — the autoencoder only by a margin (``recipes.RAW_MARGIN``), since a network must earn
+   its place — and of its candidates the one that agrees most with the others
    (:func:`consensus_index`), so one lucky or unlucky initialisation never decides alone.
-3. *Self-train on images.* A small CNN learns the chosen labels from randomly shifted and
-   rotated copies of the images (:func:`self_train`); its predictions are the final labels.
+3. *Self-train on images.* On images wide enough to augment (14 px and up), a small CNN learns
+   the chosen labels from randomly shifted and rotated copies (:func:`self_train`); its
+   predictions are the final labels. On 8x8 digits one pixel is too large a move, and both the
+   augmentation and the self-training stay off.
 
 Nothing here is ``n x n``: the graph has about ``n * n_neighbors`` edges and the merge works on
 ``(2k) x (2k)`` cluster sums. Measurements: ``benchmarks/results/``.

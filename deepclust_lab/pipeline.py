@@ -45,10 +45,10 @@ from deepclust_lab._checks import (
     check_int,
     check_n_clusters,
 )
+from deepclust_lab.recipes import METHODS
 
 __all__ = ["DEFAULT_METHOD", "METHODS", "PRESETS", "DeepClusterer", "Preset", "Settings"]
 
-METHODS: tuple[str, ...] = ("kmeans", "ae-kmeans", "dec", "idec", "n2d", "manifold")
 DEFAULT_METHOD = "manifold"
 EMBEDS: tuple[str, ...] = ("auto", "raw", "autoencoder")
 _AE_METHODS = ("ae-kmeans", "dec", "idec", "n2d")

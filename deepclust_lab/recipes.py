@@ -12,7 +12,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["RAW_MARGIN", "fit_recipe"]
+__all__ = ["METHODS", "RAW_MARGIN", "fit_recipe"]
+
+#: Every method :func:`fit_recipe` knows, the baseline first.
+METHODS: tuple[str, ...] = ("kmeans", "ae-kmeans", "dec", "idec", "n2d", "manifold")
 
 #: "manifold": the autoencoder front-end is kept only when its clusters reproduce better than
 #: the raw features' by at least this much (mean pairwise ARI): a network must earn its place.

@@ -87,7 +87,7 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
 
 
 def _read_config(path: Path) -> dict[str, Any]:
-    from deepclust_lab.pipeline import METHODS
+    from deepclust_lab.recipes import METHODS
 
     if not path.is_dir():
         raise FileNotFoundError(f"{path} is not a folder written by DeepClusterer.save")

@@ -352,3 +352,19 @@ def test_notebook_figures_saves_every_figure_a_notebook_shows(tmp_path, monkeypa
     assert len(svg) == 2 and "<svg" in svg[0].read_text()
     with pytest.raises(ValueError, match="fmt"):
         demo.notebook_figures(tmp_path / "x", fmt="jpg")
+
+
+@pytest.mark.slow
+def test_cli_default_is_deepclusterer_default_and_says_what_it_chose(tmp_path, digits):
+    from deepclust_lab.pipeline import DeepClusterer
+
+    X = digits[0][:400]
+    np.save(tmp_path / "d.npy", X)
+    result = run_cli("cluster", str(tmp_path / "d.npy"), "-k", "10", "--seed", "0", "--out",
+                     str(tmp_path / "labels.txt"))
+    assert result.returncode == 0, result.stderr
+    assert "chose: method manifold; front-end raw" in result.stderr
+    assert "images: 8x8 images (neighbouring pixels correlate" in result.stderr
+    labels = np.loadtxt(tmp_path / "labels.txt", dtype=int)
+    expected = DeepClusterer(10, random_state=0).fit_predict(X.astype(np.float32))
+    np.testing.assert_array_equal(labels, expected)

@@ -58,7 +58,7 @@ def test_save_refuses_files_links_and_foreign_folders(fitted, tmp_path):
 
 
 def test_load_refuses_edited_or_damaged_folders(fitted, tmp_path):
-    X, model = fitted
+    _, model = fitted
     model.save(tmp_path / "m")
     config = json.loads((tmp_path / "m" / "config.json").read_text())
     (tmp_path / "m" / "config.json").write_text(json.dumps({**config, "method": "magic"}))
