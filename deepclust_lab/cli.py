@@ -5,7 +5,8 @@
     deepclust-lab demo     [--out DIR] [--quick | --full] [--figures DIR [--format png|svg]]
     deepclust-lab cluster  PATH --n-clusters K [--method M] [--labels COLUMN_OR_FILE]
                            [--label-column COLUMN] [--out labels.csv] [--preset fast|full]
-                           [--image-shape HxW] [--seed S]
+                           [--image-shape HxW] [--augment auto|on|off]
+                           [--kind dense|conv] [--seed S]
     deepclust-lab init     [DIR]
     deepclust-lab reset    NOTEBOOK [--dir DIR]
     deepclust-lab lab      [DIR]
@@ -140,7 +141,9 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     y = data.y if labels_file is None else _read_labels_file(labels_file, len(data.X))
     n, n_features = data.X.shape
     print(f"{data.name}: {n} samples x {n_features} features", file=sys.stderr)
-    options = {"method": args.method, "preset": args.preset, "image_shape": args.image_shape}
+    options = {"method": args.method, "preset": args.preset, "image_shape": args.image_shape,
+               "augment": {"auto": None, "on": True, "off": False}[args.augment],
+               "kind": None if args.kind == "dense" else args.kind}
     if args.image_shape is not None and math.prod(args.image_shape) != n_features:
         shape = "x".join(map(str, args.image_shape))
         raise CLIError(f"--image-shape {shape} holds {math.prod(args.image_shape)} values, "
@@ -233,6 +236,10 @@ def _add_cluster_parser(sub: argparse._SubParsersAction) -> None:
                    help="training budget for the deep methods (default: full)")
     p.add_argument("--image-shape", metavar="HxW", type=_image_shape,
                    help="shape of one image when each row is a flattened image, e.g. 28x28 or 28x28x1")
+    p.add_argument("--augment", choices=("auto", "on", "off"), default="auto",
+                   help="train on shifted / rotated images (default: auto, for images of 14 px and up)")
+    p.add_argument("--kind", choices=("dense", "conv"), default="dense",
+                   help="autoencoder kind; conv needs images (default: dense)")
     p.add_argument("--seed", type=_seed, default=0)
     p.set_defaults(func=_cmd_cluster)
 

@@ -368,3 +368,12 @@ def test_cli_default_is_deepclusterer_default_and_says_what_it_chose(tmp_path, d
     labels = np.loadtxt(tmp_path / "labels.txt", dtype=int)
     expected = DeepClusterer(10, random_state=0).fit_predict(X.astype(np.float32))
     np.testing.assert_array_equal(labels, expected)
+
+
+def test_cli_conv_or_augmentation_on_non_images_names_the_feature_count(tmp_path):
+    np.save(tmp_path / "t.npy", np.random.default_rng(0).random((40, 50)))
+    for flag in (["--kind", "conv"], ["--augment", "on"]):
+        result = run_cli("cluster", str(tmp_path / "t.npy"), "-k", "3", *flag)
+        assert result.returncode == 1, result.stderr
+        assert "50 features is not a square number of pixels" in result.stderr
+        assert "Traceback" not in result.stderr
