@@ -388,10 +388,8 @@ class IDEC(DEC):
     --------
     >>> from sklearn.datasets import make_blobs
     >>> from deepclust_lab.autoencoder import build_autoencoder
-    >>> X, _ = make_blobs(200, n_features=4, centers=3, random_state=0)
-    >>> ae, enc = build_autoencoder(4, (8, 2))
-    >>> idec = IDEC(ae, enc, 3, max_iter=20, update_interval=10).fit(X)
-    >>> len(idec.history_["loss"]) >= 1
+    >>> idec = IDEC(*build_autoencoder(4, (8, 2)), 3, max_iter=20, update_interval=10)
+    >>> idec.fit(make_blobs(200, n_features=4, random_state=0)[0]).history_["loss"][0] > 0
     True
     """
 

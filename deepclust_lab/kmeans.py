@@ -268,7 +268,6 @@ def kmeans_plusplus(X: Any, n_clusters: int, random_state: RandomStateLike = Non
 
     Examples
     --------
-    >>> import numpy as np
     >>> X = np.array([[0.0, 0.0], [0.1, 0.0], [10.0, 10.0], [10.0, 10.1]])
     >>> centers = kmeans_plusplus(X, n_clusters=2, random_state=0)
     >>> sorted(float(c[0]) > 5 for c in centers)  # one centre in each far-apart group

@@ -122,24 +122,13 @@ def cluster_accuracy(y_true: Any, y_pred: Any) -> float:
 def purity(y_true: Any, y_pred: Any) -> float:
     """Purity: each cluster votes for its most common class; the fraction of points that agree.
 
-    Unlike :func:`cluster_accuracy`, several clusters may vote for the same class, so purity
-    only rises as clusters get smaller (one point per cluster gives purity 1).
+    Unlike :func:`cluster_accuracy`, several clusters may vote for the same class, so splitting
+    a cluster never lowers purity (one point per cluster gives purity 1); two unrelated
+    clusterings with more clusters need not have a higher purity, though. Arguments and result
+    as for :func:`cluster_accuracy`.
 
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,)
-        True classes and cluster ids.
-
-    Returns
-    -------
-    float
-        Between 0 and 1.
-
-    Examples
-    --------
-    >>> from deepclust_lab.metrics import purity
-    >>> purity([0, 0, 1, 1, 2, 2], [5, 5, 3, 3, 3, 9])
-    0.8333333333333334
+    >>> purity([0, 0, 1, 1, 2, 2], [5, 5, 3, 3, 3, 9]), purity([0, 0, 1, 1], [0, 1, 2, 3])
+    (0.8333333333333334, 1.0)
     """
     y_true, y_pred = _check_pair(y_true, y_pred)
     table, _, _ = _contingency(y_true, y_pred)
@@ -196,12 +185,8 @@ def aligned_confusion_matrix(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.n
 
 
 def external_scores(y_true: Any, y_pred: Any) -> dict[str, float]:
-    """Every external score at once: how well the clusters recover the true classes.
-
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,)
-        True classes and cluster ids.
+    """Every external score at once: how well the clusters recover the true classes
+    (``y_true``, ``y_pred`` as for :func:`cluster_accuracy`).
 
     Returns
     -------

@@ -215,9 +215,8 @@ def gap_statistic(
     * ``Gap(k) = mean over references of log W*_k  -  log W_k``
     * ``s_k = sd(log W*_k) * sqrt(1 + 1/n_refs)`` (the simulation error)
 
-    and the chosen k is the smallest with ``Gap(k) >= Gap(k+1) - s_(k+1)``, where "k+1" is
-    the next value in ``k_values``. If no k passes, the k with the largest gap is chosen.
-    Unlike the silhouette, the gap can choose k = 1 ("no clusters here").
+    and k is chosen by Tibshirani's rule, :func:`choose_gap_k` ("k+1" there is the next value
+    in ``k_values``). Unlike the silhouette, the gap can choose k = 1 ("no clusters here").
 
     Parameters
     ----------
@@ -272,7 +271,6 @@ def sweep_k(
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
-        The data.
     k_values : iterable of int, default range(2, 11)
         The numbers of clusters to try (sorted, duplicates dropped).
     random_state : int, RandomState or None, default 0
