@@ -161,7 +161,6 @@ def self_train(
     epochs: int = 8,
     batch_size: int = 128,
     random_state: int = 0,
-    callbacks: Sequence[Any] | None = None,
 ) -> np.ndarray:
     """Labels predicted by a small CNN trained on ``labels`` from augmented copies of ``X``.
 
@@ -192,13 +191,8 @@ def self_train(
     net.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     augment = augmentation_for(image_shape)
     rng = np.random.default_rng(random_state)
-    for cb in callbacks or ():
-        cb.set_model(net)
-    for _ in range(epochs):
-        net.fit(augment(X, rng), labels, epochs=1, batch_size=batch_size, verbose=0,
-                shuffle=True, callbacks=list(callbacks or ()))
-        if net.stop_training:
-            break
+    for _ in range(epochs):  # fresh random moves every epoch
+        net.fit(augment(X, rng), labels, epochs=1, batch_size=batch_size, verbose=0, shuffle=True)
     return predict_batched(net, X).argmax(axis=1).astype(np.int64)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["METHODS", "RAW_MARGIN", "fit_recipe"]
+__all__ = ["METHODS", "MIXTURE_INITS", "RAW_MARGIN", "fit_recipe"]
 
 #: Every method :func:`fit_recipe` knows, the baseline first.
 METHODS: tuple[str, ...] = ("kmeans", "ae-kmeans", "dec", "idec", "n2d", "manifold")
@@ -20,6 +20,8 @@ METHODS: tuple[str, ...] = ("kmeans", "ae-kmeans", "dec", "idec", "n2d", "manifo
 #: "manifold": the autoencoder front-end is kept only when its clusters reproduce better than
 #: the raw features' by at least this much (mean pairwise ARI): a network must earn its place.
 RAW_MARGIN = 0.02
+#: "manifold": Gaussian-mixture initialisations per UMAP run (the candidates of a front-end).
+MIXTURE_INITS = 3
 
 
 @contextlib.contextmanager
@@ -87,7 +89,7 @@ def _refine(X: np.ndarray, Z: np.ndarray, ae: Any, enc: Any, s: Any, callbacks: 
 
 
 def _front_end_candidates(Z: np.ndarray, s: Any, on_run: Callable[[], bool]) -> tuple[list, list, float]:
-    """UMAP runs on ``Z`` with 3 mixture initialisations each: (labelings, UMAP coordinates
+    """UMAP runs on ``Z`` with :data:`MIXTURE_INITS` mixtures each: (labelings, UMAP coordinates
     of each labeling, stability). ``on_run()`` after each run returns True to stop."""
     from deepclust_lab.manifold import overcluster_candidates, stability, umap_embed
 
@@ -95,7 +97,8 @@ def _front_end_candidates(Z: np.ndarray, s: Any, on_run: Callable[[], bool]) -> 
     for run in range(s.n_runs):
         seed = s.random_state + 1000 * run
         E, graph = umap_embed(Z, n_neighbors=s.n_neighbors, random_state=seed)
-        found = overcluster_candidates(E, graph, s.n_clusters, n_inits=3, random_state=seed)
+        found = overcluster_candidates(E, graph, s.n_clusters, n_inits=MIXTURE_INITS,
+                                       random_state=seed)
         labelings += found
         coords += [E] * len(found)
         if on_run():
@@ -105,24 +108,27 @@ def _front_end_candidates(Z: np.ndarray, s: Any, on_run: Callable[[], bool]) -> 
 
 def _manifold(X: np.ndarray, codes: np.ndarray | None, s: Any, cbs: list) -> dict[str, Any]:
     """The kit's recipe (see :mod:`deepclust_lab.manifold`)."""
-    from deepclust_lab.autoencoder import StopTraining
     from deepclust_lab.manifold import consensus_index, self_train
+    from deepclust_lab.training import StopTraining
 
-    spaces = {"raw": X} if codes is None else {"autoencoder": codes}
-    if s.embed == "auto" and codes is not None:
-        spaces = {"raw": X, "autoencoder": codes}
+    spaces = {} if s.embed == "autoencoder" else {"raw": X}
+    if codes is not None:
+        spaces["autoencoder"] = codes
     runs = [0]
+
+    def stop_requested() -> bool:
+        return any(isinstance(cb, StopTraining) and cb.requested for cb in cbs)
 
     def on_run() -> bool:  # callbacks see one "epoch" per UMAP run; Stop keeps what was found
         for cb in cbs:
-            cb.on_epoch_end(runs[0], {"candidates": 3})
+            cb.on_epoch_end(runs[0], {"candidates": MIXTURE_INITS})
         runs[0] += 1
-        return any(isinstance(cb, StopTraining) and cb.requested for cb in cbs)
+        return stop_requested()
 
     found = {}
     for name, Z in spaces.items():
         found[name] = _front_end_candidates(Z, s, on_run)
-        if any(isinstance(cb, StopTraining) and cb.requested for cb in cbs):
+        if stop_requested():
             break
     stability = {name: round(f[2], 4) for name, f in found.items()}
     front = max(stability, key=stability.get)
@@ -131,7 +137,8 @@ def _manifold(X: np.ndarray, codes: np.ndarray | None, s: Any, cbs: list) -> dic
     labelings, coords, _ = found[front]
     best = consensus_index(labelings)
     labels = labelings[best]
-    self_trained = s.augment and s.self_train_epochs > 0  # it learns from augmented images
+    # the CNN learns from augmented images, so only where they are augmented
+    self_trained = s.augment and s.self_train_epochs > 0 and not stop_requested()
     if self_trained:
         labels = self_train(X, labels, s.image_shape, epochs=s.self_train_epochs,
                             random_state=s.random_state)
