@@ -172,7 +172,7 @@ def self_train(
     """
     import keras
 
-    from deepclust_lab.autoencoder import augmentation_for
+    from deepclust_lab.images import augmentation_for
     from deepclust_lab.training import predict_batched
 
     h, w = image_shape

@@ -117,7 +117,7 @@ def _resolve_seed(random_state: Any) -> int:
 
 def _image_shape(given: Any, X: np.ndarray, needed: bool) -> tuple[tuple[int, int] | None, str]:
     """The images' (height, width), or None for non-image data; and how that was decided."""
-    from deepclust_lab.autoencoder import infer_image_shape, pixel_correlation
+    from deepclust_lab.images import infer_image_shape, pixel_correlation
 
     n_features = X.shape[1]
     if given is not None:
@@ -272,7 +272,7 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
     def _settings(self, X: np.ndarray) -> tuple[Settings, str]:
         """Checked parameters with the preset filled in (public attributes stay unchanged),
         and a sentence on how the image shape was decided."""
-        from deepclust_lab.autoencoder import MIN_AUGMENT_WIDTH
+        from deepclust_lab.images import MIN_AUGMENT_WIDTH
 
         method = check_choice(self.method, "method", METHODS)
         preset = PRESETS["full" if self.preset is None

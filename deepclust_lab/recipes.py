@@ -43,12 +43,8 @@ def _distribution_scope(distribution: str | None) -> Iterator[None]:
 
 def _autoencoder(X: np.ndarray, s: Any, callbacks: Any, verbose: bool) -> tuple[Any, Any, dict]:
     """Build and train the autoencoder of settings ``s``: (autoencoder, encoder, history)."""
-    from deepclust_lab.autoencoder import (
-        CONV_SIZES,
-        augmentation_for,
-        build_autoencoder,
-        train_autoencoder,
-    )
+    from deepclust_lab.autoencoder import CONV_SIZES, build_autoencoder, train_autoencoder
+    from deepclust_lab.images import augmentation_for
 
     sizes = (*s.hidden, s.embedding_dim)
     if s.kind == "conv":
@@ -72,8 +68,8 @@ def _kmeans_centers(Z: np.ndarray, k: int, seed: int, n_init: int) -> np.ndarray
 def _refine(X: np.ndarray, Z: np.ndarray, ae: Any, enc: Any, s: Any, callbacks: Any,
             verbose: bool) -> tuple[np.ndarray, dict]:
     """DEC / IDEC from K-means on the codes: (centres, history entries)."""
-    from deepclust_lab.autoencoder import augmentation_for
     from deepclust_lab.dec import DEC, IDEC
+    from deepclust_lab.images import augmentation_for
 
     opts = {
         "update_interval": s.update_interval, "tol": s.tol, "max_iter": s.max_iter,
@@ -167,14 +163,15 @@ def fit_recipe(X: np.ndarray, s: Any, *, callbacks: Sequence[Any] | None = None,
     """Fit method ``s.method`` on float32 ``X``; the fitted attributes as a dict."""
     from deepclust_lab.kmeans import assign_labels
     from deepclust_lab.manifold import n2d_cluster
-    from deepclust_lab.training import callback_list, predict_batched
 
     out: dict[str, Any] = {
         "n_features_in_": X.shape[1], "history_": {}, "autoencoder_": None, "encoder_": None,
         "cluster_centers_": None, "manifold_": None,
     }
     codes = None
-    if s.trains_autoencoder:
+    if s.trains_autoencoder:  # only then is Keras imported: plain K-means stays light
+        from deepclust_lab.training import predict_batched
+
         with _distribution_scope(s.distribution):
             ae, enc, hist = _autoencoder(X, s, callbacks, verbose)
         out.update(autoencoder_=ae, encoder_=enc, history_=dict(hist))
@@ -196,6 +193,8 @@ def fit_recipe(X: np.ndarray, s: Any, *, callbacks: Sequence[Any] | None = None,
                                 random_state=s.random_state)
         out.update(embedding_=codes, manifold_=E, labels_=labels)
     else:
+        from deepclust_lab.training import callback_list
+
         cbs = callback_list(callbacks, verbose, "UMAP runs")
         n_spaces = 2 if (s.embed == "auto" and codes is not None) else 1
         for cb in cbs:

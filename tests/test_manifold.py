@@ -29,7 +29,8 @@ from deepclust_lab.manifold import (
 
 @pytest.mark.parametrize(
     "name",
-    ["autoencoder", "dec", "manifold", "training", "pipeline", "recipes", "saving", "stability"],
+    ["autoencoder", "dec", "images", "manifold", "training", "pipeline", "recipes", "saving",
+     "stability"],
 )
 def test_docstring_examples(name):
     module = importlib.import_module(f"deepclust_lab.{name}")

@@ -318,3 +318,17 @@ def test_manifold_with_an_autoencoder_first_on_large_images(digits, tmp_path):
     np.testing.assert_array_equal(loaded.predict(X), model.labels_)
     np.testing.assert_array_equal(loaded.predict(new), model.predict(new))
     np.testing.assert_allclose(loaded.transform(new), model.transform(new), rtol=1e-5, atol=1e-6)
+
+
+def test_plain_kmeans_never_imports_keras():
+    import subprocess
+    import sys
+
+    code = ("import sys; from sklearn.datasets import load_digits; "
+            "from deepclust_lab.pipeline import DeepClusterer; "
+            "DeepClusterer(10, method='kmeans').fit(load_digits().data[:300]); "
+            "print('keras' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
