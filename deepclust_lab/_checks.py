@@ -33,6 +33,9 @@ def as_float_matrix(X: Any, name: str = "X", *, allow_nan: bool = False) -> np.n
         raise TypeError(f"{name} must be a 2-D array of numbers, got None")
     if isinstance(X, (str, bytes)):
         raise TypeError(f"{name} must be a 2-D array of numbers, got a string: {_describe(X)}")
+    if hasattr(X, "tocsr"):  # scipy sparse, without importing scipy here
+        raise TypeError(f"{name} is a scipy sparse matrix, which is not supported; "
+                        f"pass a dense array ({name}.toarray())")
     try:
         arr = np.asarray(X)
     except ValueError as err:  # ragged nested lists
@@ -42,24 +45,30 @@ def as_float_matrix(X: Any, name: str = "X", *, allow_nan: bool = False) -> np.n
     if arr.dtype == object or arr.dtype.kind in "USVMm":
         try:
             arr = arr.astype(np.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError) as err:
             raise TypeError(
                 f"{name} must contain numbers only, got {_describe(arr)}; "
-                "convert or drop the non-numeric columns first"
+                f"convert or drop the non-numeric columns first ({err})"
             ) from None
     if arr.dtype.kind == "b":
         arr = arr.astype(np.float64)
+    if arr.dtype.kind == "c":
+        raise ValueError(f"{name} must contain real numbers, got {_describe(arr)}: "
+                         "Complex data not supported.")
     if arr.dtype.kind not in "iuf":
         raise TypeError(f"{name} must contain real numbers, got {_describe(arr)}")
     if arr.ndim != 2:
         hint = ""
         if arr.ndim == 1:
-            hint = " Use X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for one sample."
+            hint = (" Reshape your data: X.reshape(-1, 1) for a single feature or X.reshape(1, -1)"
+                    " for one sample.")
         elif arr.ndim > 2:
             hint = " Flatten each sample first, e.g. X.reshape(len(X), -1)."
         raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}.{hint}")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape}); it needs at least one sample and one feature")
+    for axis, what in enumerate(("sample", "feature")):
+        if arr.shape[axis] == 0:
+            raise ValueError(f"{name} is empty: it has 0 {what}(s) (shape={arr.shape}) while a "
+                             "minimum of 1 is required.")
     arr = np.asarray(arr, dtype=np.float64 if arr.dtype != np.float32 else np.float32)
     finite = np.isfinite(arr)
     if not finite.all():
@@ -72,6 +81,24 @@ def as_float_matrix(X: Any, name: str = "X", *, allow_nan: bool = False) -> np.n
         if (~finite & ~nan).any():
             raise ValueError(f"{name} contains {int((~finite & ~nan).sum())} infinite value(s)")
     return arr
+
+
+def validate_X(estimator: Any, X: Any, *, reset: bool, float32: bool = False) -> np.ndarray:
+    """The door of an estimator: :func:`as_float_matrix`'s checks and plain messages, then
+    scikit-learn's ``validate_data``, which records ``n_features_in_`` (and
+    ``feature_names_in_`` for a DataFrame) when ``reset`` (in ``fit``) and checks ``X``
+    against them afterwards. ``float32``: return float32, refusing values beyond its range."""
+    from sklearn.utils.validation import validate_data
+
+    arr = as_float_matrix(X)
+    if float32 and arr.dtype != np.float32:
+        big = float(np.abs(arr).max())
+        if big > np.finfo(np.float32).max:
+            raise ValueError(f"X has values up to {big:.3g}, beyond float32's range "
+                             "(3.4e+38) in which the networks compute; rescale X first")
+        arr = arr.astype(np.float32)
+    return validate_data(estimator, X if hasattr(X, "columns") else arr, reset=reset,
+                         dtype=np.float32 if float32 else (np.float64, np.float32))
 
 
 def check_int(

@@ -12,8 +12,12 @@ from numbers import Integral
 from typing import Any, NamedTuple
 
 import numpy as np
-import scipy.sparse
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -107,13 +111,6 @@ def _kmeans_plusplus_indices(X: np.ndarray, n_clusters: int, rng) -> np.ndarray:
 
 
 # ---- Input checks, for the public functions and the estimator only --------------------------
-def _as_dense_matrix(X: Any, name: str = "X") -> np.ndarray:
-    if scipy.sparse.issparse(X):
-        raise TypeError(f"{name} is a scipy sparse matrix, which this K-means does not support;"
-                        f" pass a dense array ({name}.toarray())")  # fmt: skip
-    return _checks.as_float_matrix(X, name)
-
-
 def _check_centers(centers: Any, n_features: int, dtype, n_clusters: int | None = None):
     """``centers``, or ``previous_centers`` when ``n_clusters`` is given, against ``X``."""
     name = "centers" if n_clusters is None else "previous_centers"
@@ -179,7 +176,7 @@ def assign_labels(X: Any, centers: Any) -> tuple[np.ndarray, np.ndarray]:
     >>> assign_labels(X, centers=np.array([[0.0, 0.0], [10.0, 0.0]]))
     (array([0, 0, 1]), array([0., 1., 1.]))
     """
-    X = _as_dense_matrix(X)
+    X = _checks.as_float_matrix(X)
     return _assign_labels(X, _check_centers(centers, X.shape[1], X.dtype))
 
 
@@ -216,7 +213,7 @@ def update_centers(X: Any, labels: Any, n_clusters: int, previous_centers: Any =
            [10. ,  0.5],
            [10. ,  5. ]])
     """
-    X = _as_dense_matrix(X)
+    X = _checks.as_float_matrix(X)
     n_clusters = _checks.check_int(n_clusters, "n_clusters", low=1)
     labels = _check_labels_for(labels, X.shape[0], n_clusters)
     if previous_centers is not None:
@@ -244,7 +241,7 @@ def inertia(X: Any, centers: Any, labels: Any) -> float:
     >>> inertia(X, centers=np.array([[1.0, 0.0], [10.0, 0.0]]), labels=[0, 0, 1])
     2.0
     """
-    X = _as_dense_matrix(X)
+    X = _checks.as_float_matrix(X)
     centers = _check_centers(centers, X.shape[1], X.dtype)
     return _inertia(X, centers, _check_labels_for(labels, X.shape[0], centers.shape[0]))
 
@@ -273,7 +270,7 @@ def kmeans_plusplus(X: Any, n_clusters: int, random_state: RandomStateLike = Non
     >>> sorted(float(c[0]) > 5 for c in centers)  # one centre in each far-apart group
     [False, True]
     """
-    X = _as_dense_matrix(X)
+    X = _checks.as_float_matrix(X)
     n_clusters = _checks.check_n_clusters(n_clusters, X.shape[0])
     _check_enough_distinct_points(X, n_clusters)
     rng = _check_random_state(random_state)
@@ -345,7 +342,7 @@ def _minibatch(X, centers, max_iter, tol, keep_history, steps, batch_size, rng):
 
 
 # ---- The estimator ---------------------------------------------------------------------------
-class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
+class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator):
     """K-means clustering (Lloyd's algorithm, or mini-batch K-means), from scratch.
 
     From the same initial centres it gives the labels, centres (to rounding) and ``n_iter_``
@@ -451,7 +448,7 @@ default="k-means++"
 
     def fit(self, X: Any, y: Any = None) -> KMeans:
         """Cluster ``X``, array-like (n_samples, n_features); float32 stays float32."""
-        X = _as_dense_matrix(X)
+        X = _checks.validate_X(self, X, reset=True)
         self._check_params(X)
         _check_enough_distinct_points(X, self._n_clusters)
         rng = _check_random_state(self.random_state)
@@ -470,17 +467,23 @@ default="k-means++"
                     best = run
         (centers, self.labels_, self.inertia_), self.n_iter_, history = best
         self.cluster_centers_ = centers + x_mean
-        self.n_features_in_ = X.shape[1]
         if self.keep_history:
             self.history_ = [step._replace(centers=step.centers + x_mean) for step in history]
         return self
 
+    def __sklearn_tags__(self):  # clusterer and transformer come from the mixins
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False  # dense arrays only: the message says X.toarray()
+        tags.input_tags.allow_nan = False
+        return tags
+
+    @property
+    def _n_features_out(self) -> int:  # transform's columns, for get_feature_names_out
+        return self.cluster_centers_.shape[0]
+
     def _centers_for(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         check_is_fitted(self, "cluster_centers_")
-        X = _as_dense_matrix(X)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, but KMeans is expecting "
-                             f"{self.n_features_in_} features as input (n_features_in_ from fit)")  # fmt: skip
+        X = _checks.validate_X(self, X, reset=False)
         return X, self.cluster_centers_.astype(X.dtype, copy=False)
 
     def predict(self, X: Any) -> np.ndarray:

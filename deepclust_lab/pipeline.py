@@ -34,16 +34,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+)
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from deepclust_lab._checks import (
-    as_float_matrix,
     check_choice,
     check_float,
     check_int,
     check_n_clusters,
+    validate_X,
 )
 from deepclust_lab.recipes import METHODS
 
@@ -144,7 +149,8 @@ def _image_shape(given: Any, X: np.ndarray, needed: bool) -> tuple[tuple[int, in
     return shape, f"{shape[0]}x{shape[1]} images (neighbouring pixels correlate {corr:.2f})"
 
 
-class DeepClusterer(ClusterMixin, BaseEstimator):
+class DeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin,
+                    BaseEstimator):
     """Cluster data through a learned embedding: AE + K-means, DEC, IDEC, N2D, or the kit's recipe.
 
     Parameters
@@ -209,7 +215,12 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
     recipe_ : dict
         What the fit chose and why: ``front_end``, ``augment``, ``image_shape``,
         ``stability`` of each front-end ("manifold"), ``self_trained``, and ``summary``.
+    n_iter_ : int
+        K-means iterations ("kmeans", "ae-kmeans") or DEC / IDEC batches ("dec", "idec");
+        absent for the UMAP methods.
     n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Column names, when ``X`` was a DataFrame with string column names.
 
     Examples
     --------
@@ -331,7 +342,7 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         or the mixtures), the estimator is left *unfitted* — the attributes of an earlier fit
         are removed too — and the error is raised again.
         """
-        X = as_float_matrix(X).astype(np.float32, copy=False)
+        X = validate_X(self, X, reset=True, float32=True)
         s, why = self._settings(X)
         try:
             from deepclust_lab.recipes import fit_recipe
@@ -360,13 +371,7 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
     # ------------------------------------------------------------------ using the fit
     def _check_X(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "labels_")
-        X = as_float_matrix(X).astype(np.float32, copy=False)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but this DeepClusterer was fitted on "
-                f"{self.n_features_in_}"
-            )
-        return X
+        return validate_X(self, X, reset=False, float32=True)
 
     def _embed(self, X: np.ndarray) -> np.ndarray:
         """``X`` in the space of ``embedding_``: the encoder's codes, or ``X`` itself."""
@@ -410,6 +415,22 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
     def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
         """Fit and return ``labels_``."""
         return self.fit(X).labels_
+
+    def __sklearn_tags__(self):  # clusterer and transformer come from the mixins
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        # On a CPU the same seed gives the same labels; on a GPU, XLA's parallel sums may
+        # round differently from run to run, so a network's result can change slightly.
+        if self.method != "kmeans":
+            import jax
+
+            tags.non_deterministic = jax.default_backend() != "cpu"
+        return tags
+
+    @property
+    def _n_features_out(self) -> int:  # transform's columns, for get_feature_names_out
+        return self.embedding_.shape[1]
 
     def transform(self, X: Any) -> np.ndarray:
         """Embed ``X`` in the space of ``embedding_`` (codes, or the features themselves)."""

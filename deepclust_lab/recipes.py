@@ -59,15 +59,17 @@ def _autoencoder(X: np.ndarray, s: Any, callbacks: Any, verbose: bool) -> tuple[
     return ae, enc, hist
 
 
-def _kmeans_centers(Z: np.ndarray, k: int, seed: int, n_init: int) -> np.ndarray:
+def _kmeans(Z: np.ndarray, k: int, seed: int, n_init: int) -> tuple[np.ndarray, int]:
+    """K-means on ``Z``: (float32 centres, iterations of the kept run)."""
     from deepclust_lab.kmeans import KMeans
 
-    return KMeans(k, n_init=n_init, random_state=seed).fit(Z).cluster_centers_.astype(np.float32)
+    km = KMeans(k, n_init=n_init, random_state=seed).fit(Z)
+    return km.cluster_centers_.astype(np.float32), km.n_iter_
 
 
 def _refine(X: np.ndarray, Z: np.ndarray, ae: Any, enc: Any, s: Any, callbacks: Any,
-            verbose: bool) -> tuple[np.ndarray, dict]:
-    """DEC / IDEC from K-means on the codes: (centres, history entries)."""
+            verbose: bool) -> tuple[np.ndarray, int, dict]:
+    """DEC / IDEC from K-means on the codes: (centres, batches trained, history entries)."""
     from deepclust_lab.dec import DEC, IDEC
     from deepclust_lab.images import augmentation_for
 
@@ -78,10 +80,10 @@ def _refine(X: np.ndarray, Z: np.ndarray, ae: Any, enc: Any, s: Any, callbacks: 
     }
     model = DEC(enc, s.n_clusters, **opts) if s.method == "dec" else IDEC(
         ae, enc, s.n_clusters, gamma=s.gamma, **opts)
-    centers = _kmeans_centers(Z, s.n_clusters, s.random_state, n_init=20)
+    centers, _ = _kmeans(Z, s.n_clusters, s.random_state, n_init=20)
     model.fit(X, initial_centers=centers, callbacks=callbacks, progress=verbose)
     hist = {"dec_loss": model.history_["loss"], "delta_label": model.history_["delta_label"]}
-    return model.cluster_centers_.astype(np.float32), hist
+    return model.cluster_centers_.astype(np.float32), model.n_iter_, hist
 
 
 def _front_end_candidates(Z: np.ndarray, s: Any, on_run: Callable[[], bool]) -> tuple[list, list, float]:
@@ -179,15 +181,17 @@ def fit_recipe(X: np.ndarray, s: Any, *, callbacks: Sequence[Any] | None = None,
     recipe: dict[str, Any] = {"front_end": "raw" if codes is None else "autoencoder"}
     if s.method in ("kmeans", "ae-kmeans"):
         Z = X if codes is None else codes
-        centers = _kmeans_centers(Z, s.n_clusters, s.random_state, n_init=10)
-        out.update(cluster_centers_=centers, embedding_=Z, labels_=assign_labels(Z, centers)[0])
+        centers, n_iter = _kmeans(Z, s.n_clusters, s.random_state, n_init=10)
+        out.update(cluster_centers_=centers, embedding_=Z, labels_=assign_labels(Z, centers)[0],
+                   n_iter_=n_iter)
     elif s.method in ("dec", "idec"):
         with _distribution_scope(s.distribution):
-            centers, hist = _refine(X, codes, out["autoencoder_"], out["encoder_"], s,
-                                    callbacks, verbose)
+            centers, n_iter, hist = _refine(X, codes, out["autoencoder_"], out["encoder_"], s,
+                                            callbacks, verbose)
         Z = predict_batched(out["encoder_"], X).astype(np.float32)
         out["history_"].update(hist)
-        out.update(cluster_centers_=centers, embedding_=Z, labels_=assign_labels(Z, centers)[0])
+        out.update(cluster_centers_=centers, embedding_=Z, labels_=assign_labels(Z, centers)[0],
+                   n_iter_=n_iter)
     elif s.method == "n2d":
         labels, E = n2d_cluster(codes, s.n_clusters, n_neighbors=s.n_neighbors,
                                 random_state=s.random_state)

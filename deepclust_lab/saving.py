@@ -47,6 +47,9 @@ def _write(model: Any, folder: Path) -> None:
         "method": model._method, "n_features_in": int(model.n_features_in_),
         "recipe": model.recipe_, "history": model.history_,
         "has_autoencoder": model.autoencoder_ is not None,
+        "n_iter": getattr(model, "n_iter_", None),
+        "feature_names_in": (None if not hasattr(model, "feature_names_in_")
+                             else [str(n) for n in model.feature_names_in_]),
     }
     arrays = {name.strip("_"): getattr(model, name) for name in _ARRAYS
               if getattr(model, name) is not None}
@@ -159,6 +162,10 @@ def load_model(cls: type, path: str | os.PathLike) -> Any:
         raise ValueError(f"{path}: arrays.npz lacks the labels or the embedding")
     model.n_features_in_ = int(config["n_features_in"])
     model.history_, model.recipe_ = config["history"], config["recipe"]
+    if config.get("n_iter") is not None:
+        model.n_iter_ = int(config["n_iter"])
+    if config.get("feature_names_in") is not None:
+        model.feature_names_in_ = np.asarray(config["feature_names_in"], dtype=object)
     model._method = config["method"]
     model._n_neighbors = model.n_neighbors or (20 if model._method == "n2d" else 30)
     _check_shapes(model, path)

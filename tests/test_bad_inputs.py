@@ -36,6 +36,12 @@ def with_inf() -> np.ndarray:
     return X
 
 
+def _sparse():
+    import scipy.sparse
+
+    return scipy.sparse.csr_matrix(GOOD)
+
+
 # Files are made inside each test's tmp_path by these writers: name -> (file name, writer)
 def _write(tmp: Path, name: str, content: bytes | str) -> Path:
     path = tmp / name
@@ -107,6 +113,12 @@ CASES: list[Case] = [
     ("deep unknown method", lambda t: DeepClusterer(3, method="dbscan").fit(GOOD), ValueError, "method"),
     ("deep NaN", lambda t: DeepClusterer(3, method="kmeans").fit(with_nan()), ValueError, "NaN"),
     ("deep wrong ndim", lambda t: DeepClusterer(3).fit(np.ones(10)), ValueError, "2-D"),
+    ("deep beyond float32", lambda t: DeepClusterer(3, method="kmeans").fit(GOOD * 1e200), ValueError,
+     "beyond float32's range"),
+    ("deep sparse", lambda t: DeepClusterer(3, method="kmeans").fit(_sparse()), TypeError,
+     r"X is a scipy sparse matrix.*toarray"),
+    ("deep complex", lambda t: DeepClusterer(3, method="kmeans").fit(GOOD + 1j), ValueError,
+     "X must contain real numbers"),
     ("deep k too big", lambda t: DeepClusterer(30, method="kmeans").fit(GOOD), ValueError, "n_clusters"),
     ("deep k string", lambda t: DeepClusterer("3").fit(GOOD), TypeError, "n_clusters"),
     ("deep bad preset", lambda t: DeepClusterer(3, preset="huge").fit(GOOD), ValueError, "preset"),
