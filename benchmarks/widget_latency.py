@@ -12,8 +12,9 @@ the click:
 * **training starts**: click -> data loaded and the autoencoder built (Keras compiles next);
 * **Re-cluster**: click (new k) -> clustering of the stored embedding, metrics and plots done.
 
-The first Retrain in a fresh kernel also compiles the model (JAX), so it is reported apart
-("cold"); the medians are over the following ("warm") runs. Constructing the widget imports
+The first Retrain in a fresh kernel is reported apart ("cold"): the widget warms its model up
+in the background when it is built, and the first click comes ``--read-seconds`` later, as an
+instructor reads the widget first; the medians are over the following ("warm") runs. Constructing the widget imports
 Keras (done at display time, before any click) and is reported too.
 
 Targets (issue 5): Retrain <= 5 s, Re-cluster <= 1 s, first progress <= 1.5 s.
@@ -42,13 +43,19 @@ def _median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def run(repeats: int, recluster_repeats: int) -> dict:
+def run(repeats: int, recluster_repeats: int, read_seconds: float) -> dict:
     load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
+    from deepclust_lab import _cache
     from deepclust_lab.widgets import ClusterLab
 
+    folder = _cache.cache_folder()
+    cache = ("off" if folder is None else
+             f"kept from an earlier process ({folder})" if (folder / "jax").exists()
+             else f"empty ({folder})")
     lab = ClusterLab("digits", preset="fast", seed=0)
     construct = time.perf_counter() - t0
+    time.sleep(read_seconds)  # the instructor looks at the widget before the first click
 
     retrains = []
     for i in range(repeats + 1):  # the first is the cold one
@@ -70,7 +77,7 @@ def run(repeats: int, recluster_repeats: int) -> dict:
             raise RuntimeError(lab.model.error)
         reclusters.append(lab.model.timings["done"])
     return {"construct": construct, "retrains": retrains, "reclusters": reclusters,
-            "load": (load_before, os.getloadavg()[0])}
+            "load": (load_before, os.getloadavg()[0]), "read": read_seconds, "cache": cache}
 
 
 def report(results: dict, command: str) -> str:
@@ -122,7 +129,10 @@ def report(results: dict, command: str) -> str:
         "autoencoder…\", \"compiling the model…\"); the progress bar first moves after the "
         "first training batch, i.e. after Keras/JAX has compiled the new model's train step.",
         "",
-        "The first Retrain in a fresh kernel (JAX compiles the model) and building the widget:",
+        "The first Retrain in a fresh kernel and building the widget. The widget compiles its "
+        "model in the background as soon as it is built (a one-epoch warm-up fit); the first "
+        f"click came {results['read']:g} s after it was built. On-disk compilation cache: "
+        f"{results['cache']}.",
         "",
         "| cold measure | seconds | target (s) | met |",
         "|---|---|---|---|",
@@ -157,12 +167,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="warm Retrains (default 5)")
     parser.add_argument("--recluster-repeats", type=int, default=6)
+    parser.add_argument("--read-seconds", type=float, default=5.0,
+                        help="seconds between building the widget and the first click (5)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     command = "python benchmarks/widget_latency.py"
     if args.repeats != 5:
         command += f" --repeats {args.repeats}"
-    results = run(args.repeats, args.recluster_repeats)
+    if args.read_seconds != 5.0:
+        command += f" --read-seconds {args.read_seconds:g}"
+    results = run(args.repeats, args.recluster_repeats, args.read_seconds)
     text = report(results, command)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)

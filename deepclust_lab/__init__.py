@@ -12,6 +12,10 @@ import os
 # Keras reads KERAS_BACKEND once, on first import. Respect a user's choice; default to JAX.
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
+from deepclust_lab import _cache
+
+_cache.configure()  # compiled code is kept on disk: a second process starts warm
+
 __version__ = "0.1.0"
 
 # public name -> module that defines it (loaded lazily, see __getattr__)

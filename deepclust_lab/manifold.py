@@ -47,7 +47,11 @@ def umap_embed(
     Z: np.ndarray, *, n_neighbors: int = 30, n_components: int = 10, random_state: int = 0
 ) -> tuple[np.ndarray, Any]:
     """UMAP coordinates of ``Z`` (``min_dist=0``) and UMAP's symmetric fuzzy kNN graph (CSR)."""
-    import umap  # lazily: its first use in a process compiles for ~15 s
+    import umap  # lazily: its first use in a process compiles, unless _cache has kept it
+
+    from deepclust_lab._cache import cache_umap
+
+    cache_umap()
 
     reducer = umap.UMAP(
         n_components=min(n_components, Z.shape[0] - 2), n_neighbors=min(n_neighbors, Z.shape[0] - 1),

@@ -418,7 +418,7 @@ def test_the_augment_box_reaches_deepclusterer(monkeypatch, augment):
     lab.augment.value = augment
     lab.retrain_button.click()
     assert lab.wait(10) == "done", lab.model.error
-    assert seen[0]["augment"] is augment and seen[0]["image_shape"] == (8, 8)
+    assert seen[-1]["augment"] is augment and seen[-1]["image_shape"] == (8, 8)  # [0]: warm-up
     assert lab.model.image_shape == (8, 8)
     monkeypatch.undo()  # the real DeepClusterer takes both parameters
     from deepclust_lab.pipeline import DeepClusterer
@@ -621,3 +621,27 @@ def test_docstring_examples():
     results = [doctest.testmod(module, optionflags=doctest.ELLIPSIS)
                for module in (W, _background, _common, stepper_module, lab_module, explorer_module)]
     assert sum(r.attempted for r in results) >= 8 and sum(r.failed for r in results) == 0
+
+
+def test_clusterlab_warms_up_in_the_background_and_retrain_waits_for_it(monkeypatch):
+    seen, release = [], threading.Event()
+
+    class SlowWarmUp:
+        def __init__(self, **kwargs):
+            seen.append(kwargs)
+
+        def fit(self, X):
+            release.wait(5)  # the warm-up is still compiling when Retrain is clicked
+            return self
+
+    monkeypatch.setattr(lab_module, "DeepClusterer", SlowWarmUp)
+    lab = ClusterLab("digits", method="ae-kmeans", epochs=5)
+    assert seen and seen[0]["epochs"] == 1 and "callbacks" not in seen[0]
+    assert lab.model._warming.is_alive()
+    monkeypatch.setattr(lab.model, "_build_clusterer",
+                        lambda cbs: _SlowClusterer(cbs, 10, epochs=2))
+    lab.retrain_button.click()
+    assert _until(lambda: "warm-up" in lab.model.message, 5)
+    release.set()
+    assert lab.wait(10) == "done", lab.model.error
+    assert not lab.model._warming.is_alive()

@@ -13,6 +13,7 @@ import functools
 import html
 import importlib
 import math
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
@@ -132,7 +133,24 @@ class ClusterLabModel(BackgroundRun):
         super().__init__(**kwargs)
         self._ready = True
         self._stopper = None
+        self._warming: threading.Thread | None = None
         self.clusterer_ = None
+
+    def warm_up(self) -> None:
+        """Fit the current settings for one epoch in a daemon thread, so that JAX has compiled
+        the training step before the first Retrain (which waits for it to finish)."""
+        if self.method not in _TRAINED_METHODS or self._warming is not None:
+            return
+
+        def fit_once() -> None:
+            try:
+                X = np.asarray(_common.load_cached(self.dataset).X)
+                DeepClusterer(**{**self._clusterer_params(), "epochs": 1, "max_iter": 1}).fit(X)
+            except Exception:  # a failed warm-up only costs time: Retrain reports the error
+                pass
+
+        self._warming = threading.Thread(target=fit_once, name="ClusterLab warm-up", daemon=True)
+        self._warming.start()
 
     @validate("dataset")
     def _check_dataset(self, proposal):
@@ -185,13 +203,15 @@ class ClusterLabModel(BackgroundRun):
         trains = self.action == "retrain" and self.method in _TRAINED_METHODS
         self.n_epochs = self.epochs if trains else 0
 
+    def _clusterer_params(self) -> dict[str, Any]:
+        return {"n_clusters": self.n_clusters, "method": self.method,
+                "embedding_dim": self.embedding_dim, "epochs": self.epochs,
+                "random_state": self.seed, "preset": self.preset, "augment": self.augment,
+                "image_shape": self.image_shape}
+
     def _build_clusterer(self, callbacks: list):
         """The estimator a Retrain fits (tests replace this to inject failures)."""
-        return DeepClusterer(
-            n_clusters=self.n_clusters, method=self.method, embedding_dim=self.embedding_dim,
-            epochs=self.epochs, random_state=self.seed, preset=self.preset,
-            augment=self.augment, image_shape=self.image_shape, callbacks=callbacks,
-        )
+        return DeepClusterer(**self._clusterer_params(), callbacks=callbacks)
 
     @property
     def image_shape(self) -> tuple[int, ...] | None:
@@ -203,6 +223,9 @@ class ClusterLabModel(BackgroundRun):
     def _retrain_job(self) -> str:
         from deepclust_lab.autoencoder import StopTraining
 
+        if self._warming is not None and self._warming.is_alive():
+            self.message = "Finishing the warm-up (compiling the model)…"
+            self._warming.join()
         self.message = f"Loading {self.dataset}…"
         data = _common.load_cached(self.dataset)
         self._stopper = StopTraining()
@@ -326,6 +349,7 @@ class ClusterLab(widgets.VBox):
             seed=seed, augment=augment, **{k: v for k, v in optional.items() if v is not None},
         )
         importlib.import_module("deepclust_lab.autoencoder")  # Keras now (≈ 2-3 s), not on click
+        self.model.warm_up()  # and the first training step compiles while the user reads
         self._make_controls(datasets)
         self._make_displays()
         self.model.observe(self._state_changed, names=["state", "has_embedding"])
