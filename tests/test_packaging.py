@@ -90,3 +90,22 @@ def test_import_is_cheap_and_lazy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out[0] == "False", "importing deepclust_lab must not import Keras"
+
+
+def test_the_wheel_ships_licence_types_and_front_end(tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                    "--disable-pip-version-check", "-w", str(tmp_path), str(root)],
+                   check=True, timeout=600, capture_output=True)
+    (wheel,) = tmp_path.glob("deepclust_lab-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    for wanted in ("deepclust_lab/py.typed", "deepclust_lab/widgets/frontend/explorer.js"):
+        assert wanted in names, wanted
+    assert any(n.endswith("licenses/LICENSE") for n in names), names
+    meta = next(n for n in names if n.endswith("METADATA"))
+    text = zipfile.ZipFile(wheel).read(meta).decode()
+    assert "License-Expression: MIT" in text and "Classifier: Typing :: Typed" in text
