@@ -93,7 +93,7 @@ def validate_X(estimator: Any, X: Any, *, reset: bool, float32: bool = False) ->
     arr = as_float_matrix(X)
     if float32 and arr.dtype != np.float32:
         big = float(np.abs(arr).max())
-        if big > np.finfo(np.float32).max:
+        if big > float(np.finfo(np.float32).max):
             raise ValueError(f"X has values up to {big:.3g}, beyond float32's range "
                              "(3.4e+38) in which the networks compute; rescale X first")
         arr = arr.astype(np.float32)

@@ -495,7 +495,9 @@ def test_real_pipeline_stop(trained_lab):
     lab.stop_button.click()
     at_stop = lab.model.epoch
     assert lab.wait(30) == "stopped", lab.model.error
-    assert at_stop <= lab.model.epoch <= at_stop + 1 < 2000
+    # the epoch shown lags the training by up to one progress update (0.1 s), several epochs
+    # once the model is compiled: Stop must end the run within a few epochs of the click
+    assert at_stop <= lab.model.epoch <= at_stop + 10 < 2000
     assert not lab.retrain_button.disabled
 
 
