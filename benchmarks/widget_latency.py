@@ -13,9 +13,9 @@ the click:
 * **Re-cluster**: click (new k) -> clustering of the stored embedding, metrics and plots done.
 
 The first Retrain in a fresh kernel is reported apart ("cold"): the widget warms its model up
-in the background when it is built, and the first click comes ``--read-seconds`` later, as an
-instructor reads the widget first; the medians are over the following ("warm") runs. Constructing the widget imports
-Keras (done at display time, before any click) and is reported too.
+in the background when it is built, and the first click comes ``--read-seconds`` later, as
+an instructor reads the widget first; the medians are over the following ("warm") runs.
+Constructing the widget imports Keras (at display time, before any click) and is reported too.
 
 Targets (issue 5): Retrain <= 5 s, Re-cluster <= 1 s, first progress <= 1.5 s.
 

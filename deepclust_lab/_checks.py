@@ -98,7 +98,8 @@ def validate_X(estimator: Any, X: Any, *, reset: bool, float32: bool = False) ->
                              "(3.4e+38) in which the networks compute; rescale X first")
         arr = arr.astype(np.float32)
     return validate_data(estimator, X if hasattr(X, "columns") else arr, reset=reset,
-                         dtype=np.float32 if float32 else (np.float64, np.float32))
+                         dtype=np.float32 if float32 else (np.float64, np.float32),
+                         ensure_all_finite=False)  # as_float_matrix has checked
 
 
 def check_int(

@@ -471,12 +471,6 @@ default="k-means++"
             self.history_ = [step._replace(centers=step.centers + x_mean) for step in history]
         return self
 
-    def __sklearn_tags__(self):  # clusterer and transformer come from the mixins
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False  # dense arrays only: the message says X.toarray()
-        tags.input_tags.allow_nan = False
-        return tags
-
     @property
     def _n_features_out(self) -> int:  # transform's columns, for get_feature_names_out
         return self.cluster_centers_.shape[0]

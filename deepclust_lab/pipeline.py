@@ -416,10 +416,8 @@ class DeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMi
         """Fit and return ``labels_``."""
         return self.fit(X).labels_
 
-    def __sklearn_tags__(self):  # clusterer and transformer come from the mixins
+    def __sklearn_tags__(self):  # clusterer, transformer, dense input without NaN: the defaults
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
-        tags.input_tags.allow_nan = False
         # On a CPU the same seed gives the same labels; on a GPU, XLA's parallel sums may
         # round differently from run to run, so a network's result can change slightly.
         if self.method != "kmeans":

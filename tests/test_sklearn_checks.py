@@ -1,8 +1,8 @@
 """scikit-learn's own estimator checks, over both estimators (issue: sklearn conformance).
 
 Every check applies and none is declared expected-to-fail; the array-API check runs in a
-subprocess with ``SCIPY_ARRAY_API=1``, which scipy reads only at import. The neural estimator runs at the
-smallest settings (2 epochs, one hidden layer of 8), so the ~50 checks take well under a minute.
+subprocess with ``SCIPY_ARRAY_API=1``, which scipy reads only at import. The neural estimator
+runs at the smallest settings (2 epochs, one hidden layer of 8): the checks take under a minute.
 """
 
 import os
