@@ -83,23 +83,45 @@ def as_float_matrix(X: Any, name: str = "X", *, allow_nan: bool = False) -> np.n
     return arr
 
 
-def validate_X(estimator: Any, X: Any, *, reset: bool, float32: bool = False) -> np.ndarray:
+def validate_X(estimator: Any, X: Any, *, reset: bool) -> np.ndarray:
     """The door of an estimator: :func:`as_float_matrix`'s checks and plain messages, then
     scikit-learn's ``validate_data``, which records ``n_features_in_`` (and
     ``feature_names_in_`` for a DataFrame) when ``reset`` (in ``fit``) and checks ``X``
-    against them afterwards. ``float32``: return float32, refusing values beyond its range."""
+    against them afterwards."""
     from sklearn.utils.validation import validate_data
 
     arr = as_float_matrix(X)
-    if float32 and arr.dtype != np.float32:
+    return validate_data(estimator, X if hasattr(X, "columns") else arr, reset=reset,
+                         dtype=(np.float64, np.float32),
+                         ensure_all_finite=False)  # as_float_matrix has checked
+
+
+def unit_exponent(X: np.ndarray) -> int:
+    """The ``e`` for which ``max |X| / 2**e`` lies in (0.5, 1] (0 when ``X`` is all zeros).
+
+    ``np.ldexp(X, -e)`` rescales ``X`` exactly: a power of two changes no digit of the
+    mantissas, so every distance shrinks by the same factor and no label can change, while
+    squares of values near 1e200 or 1e-300 no longer overflow or vanish.
+    """
+    big = float(np.abs(X).max())
+    if big == 0.0:
+        return 0
+    mantissa, exponent = np.frexp(big)  # big = mantissa * 2**exponent, mantissa in [0.5, 1)
+    return int(exponent) - int(mantissa == 0.5)
+
+
+def as_float32(X: np.ndarray, exponent: int = 0) -> np.ndarray:
+    """``X / 2**exponent`` in float32, the precision the networks compute in, refusing
+    values beyond float32's range."""
+    arr = np.ldexp(X, -exponent) if exponent else X
+    if arr.dtype != np.float32:
         big = float(np.abs(arr).max())
         if big > float(np.finfo(np.float32).max):
-            raise ValueError(f"X has values up to {big:.3g}, beyond float32's range "
-                             "(3.4e+38) in which the networks compute; rescale X first")
+            raise ValueError(f"X has values up to {float(np.abs(X).max()):.3g}, beyond the range "
+                             "the networks compute in (3.4e+38 times the scale of the data "
+                             "seen in fit)")
         arr = arr.astype(np.float32)
-    return validate_data(estimator, X if hasattr(X, "columns") else arr, reset=reset,
-                         dtype=np.float32 if float32 else (np.float64, np.float32),
-                         ensure_all_finite=False)  # as_float_matrix has checked
+    return arr
 
 
 def check_int(
@@ -138,6 +160,22 @@ def check_float(
     return value
 
 
+def check_random_state(random_state: Any) -> np.random.Generator | np.random.RandomState:
+    """``random_state`` as a generator: None (NumPy's global one), an int seed in
+    [0, 2**32 - 1], or a ``numpy.random.Generator`` / ``RandomState``, returned as it is."""
+    if isinstance(random_state, np.random.Generator | np.random.RandomState):
+        return random_state
+    if random_state is None:
+        return np.random.mtrand._rand
+    if isinstance(random_state, bool) or not isinstance(random_state, Integral):
+        raise TypeError("random_state must be None, an int, a numpy.random.Generator or a "
+                        f"numpy.random.RandomState, got {_describe(random_state)}")
+    if not 0 <= int(random_state) <= 2**32 - 1:
+        raise ValueError("random_state must be an int seed between 0 and 2**32 - 1 "
+                         f"(4294967295), got {int(random_state)}")
+    return np.random.RandomState(int(random_state))
+
+
 def check_choice(value: Any, name: str, choices: Iterable[str]) -> str:
     """Return ``value`` if it is one of ``choices`` or raise a clear error."""
     choices = list(choices)
@@ -168,8 +206,10 @@ def check_labels(y: Any, name: str = "labels", *, n_samples: int | None = None) 
     if arr.dtype.kind == "f":
         if not np.isfinite(arr).all():
             raise ValueError(f"{name} contains NaN or infinite values")
-        if not np.all(arr == np.round(arr)):
-            raise ValueError(f"{name} must be class or cluster ids, got non-integer floats")
+        whole = arr == np.round(arr)
+        if not whole.all():
+            raise ValueError(f"{name} must be class or cluster ids (whole numbers or names), got "
+                             f"non-integer floats such as {arr[~whole][0].item()!r}")
         arr = arr.astype(np.int64)
     if n_samples is not None and arr.shape[0] != n_samples:
         raise ValueError(f"{name} has {arr.shape[0]} entries but there are {n_samples} samples")

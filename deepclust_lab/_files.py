@@ -7,6 +7,8 @@ mend it.
 
 from __future__ import annotations
 
+import csv
+import re
 import zipfile
 from pathlib import Path
 
@@ -14,15 +16,58 @@ import numpy as np
 
 from deepclust_lab._checks import check_labels
 
+_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
+
+
+def _dialect(path: Path) -> tuple[str, str]:
+    """``(delimiter, decimal mark)`` of a CSV file, read from its first lines.
+
+    The delimiter is the one of comma, semicolon and tab that splits every sampled line into
+    the same number (> 1) of fields, the most fields winning; a semicolon or tab file whose
+    cells look like ``0,5`` uses decimal commas.
+    """
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        sample = f.read(1 << 16)
+    lines = [line for line in sample.splitlines() if line.strip()]
+    if len(sample) == 1 << 16 and len(lines) > 2:
+        lines.pop()  # the sample may end in the middle of a line
+    lines = lines[:50]
+    best, width = ",", 1
+    for delimiter in _DELIMITERS:
+        widths = {len(row) for row in csv.reader(lines, delimiter=delimiter)}
+        if len(widths) == 1 and (n := widths.pop()) > width:
+            best, width = delimiter, n
+    rows = list(csv.reader(lines[1:], delimiter=best))
+    decimal = "," if best != "," and any(_DECIMAL_COMMA.match(c) for r in rows for c in r) else "."
+    return best, decimal
+
+
+def _check_field_counts(path: Path, delimiter: str) -> None:
+    """Every non-empty line has as many fields as the header, or a ValueError names the line."""
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        reader = csv.reader(f, delimiter=delimiter)
+        header = next(reader, [])
+        for row in reader:
+            if row and len(row) != len(header):
+                raise ValueError(
+                    f"line {reader.line_num} of {str(path)!r} has {len(row)} fields but the "
+                    f"header has {len(header)} ({_DELIMITERS[delimiter]}-separated); every row "
+                    "needs one value per column")
+
 
 def read_csv(path: Path, label_column: str | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Features (and labels) from a CSV with a header row; comma, semicolon or tab
+    separated, with decimal commas in the latter two."""
     import pandas as pd
 
     try:
-        frame = pd.read_csv(path)
+        delimiter, decimal = _dialect(path)
+        _check_field_counts(path, delimiter)
+        frame = pd.read_csv(path, sep=delimiter, decimal=decimal, index_col=False)
     except pd.errors.EmptyDataError:
         raise ValueError(f"{str(path)!r} is empty: it needs a header row and data rows") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as err:
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, csv.Error) as err:
         raise ValueError(f"The file {str(path)!r} could not be read as CSV ({err})") from None
     if len(frame) == 0:
         raise ValueError(f"{str(path)!r} has a header row but no data rows")
@@ -44,17 +89,18 @@ def read_csv(path: Path, label_column: str | None) -> tuple[np.ndarray, np.ndarr
     if frame.shape[1] == 0:
         raise ValueError(f"{str(path)!r} has no feature columns besides {label_column!r}")
     for column in frame.columns:
-        kind = frame[column].dtype.kind
-        if kind not in "iufb":
-            example = frame[column].dropna().iloc[0] if frame[column].notna().any() else None
+        if frame[column].dtype.kind not in "iufb":
+            values = frame[column]
+            bad = values.notna() & pd.to_numeric(values, errors="coerce").isna()
+            row = int(np.flatnonzero(bad.to_numpy())[0]) if bad.any() else 0
             hint = (
                 f" Is it the labels? Pass label_column={str(column)!r}."
                 if label_column is None
                 else " Convert it to numbers or drop it first."
             )
             raise TypeError(
-                f"Column {str(column)!r} of {str(path)!r} is not numeric "
-                f"(for example {example!r}); every feature must be a number.{hint}"
+                f"Column {str(column)!r} of {str(path)!r} is not numeric: data row {row + 1} "
+                f"holds {values.iloc[row]!r}; every feature must be a number.{hint}"
             )
     return frame.to_numpy(dtype=np.float64), y
 

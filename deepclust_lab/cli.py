@@ -88,6 +88,10 @@ def _read_labels_file(path: Path, n: int) -> np.ndarray:
             values = np.load(path, allow_pickle=False)
         else:
             values = np.loadtxt(path, dtype=str, delimiter=",", ndmin=1)
+            try:  # numbers are class ids, which check_labels wants whole; others are names
+                values = values.astype(np.float64)
+            except ValueError:
+                pass
     except (OSError, ValueError) as err:
         raise CLIError(f"--labels: could not read {path}: {err}") from None
     return check_labels(np.ravel(values), "--labels", n_samples=n)
@@ -119,6 +123,8 @@ def _check_out(out: Path, inputs: dict[str, Path | None]) -> None:
         raise CLIError(f"--out: {out} is a folder; give a file name such as labels.csv")
     if not out.parent.exists():
         raise CLIError(f"--out: the folder {out.parent} does not exist")
+    if not out.parent.is_dir():
+        raise CLIError(f"--out: {out.parent} is a file, not a folder")
     for what, path in inputs.items():
         if path is not None and _same_file(out, path):
             raise UsageError(f"--out: {out} is the same file as {what} ({path}); writing the "
@@ -180,7 +186,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from deepclust_lab import demo
 
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out: {out} is a file; the demo writes into a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CLIError(f"--out: cannot create the folder {out} ({err.strerror})") from None
     table = demo.run_demo(out, quick=args.quick, full=args.full, seed=args.seed)
     print(table)
     print(f"\nfigures and results.md written to {out}/", file=sys.stderr)

@@ -38,10 +38,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
-from sklearn.utils import check_random_state
 
 from deepclust_lab import _downloads, _files
-from deepclust_lab._checks import as_float_matrix, check_choice, check_int
+from deepclust_lab._checks import as_float_matrix, check_choice, check_int, check_random_state
 
 __all__ = [
     "DATASETS",

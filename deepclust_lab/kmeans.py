@@ -7,6 +7,7 @@ On large data :class:`KMeans` swaps in the same steps, chunked and sparse: :mod:
 
 from __future__ import annotations
 
+import math
 import warnings
 from numbers import Integral
 from typing import Any, NamedTuple
@@ -18,7 +19,6 @@ from sklearn.base import (
     ClusterMixin,
     TransformerMixin,
 )
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from deepclust_lab import _checks, kmeans_fast
@@ -133,14 +133,16 @@ def _check_labels_for(labels: Any, n_samples: int, n_clusters: int) -> np.ndarra
     return arr.astype(np.intp)
 
 
-def _check_random_state(random_state: Any) -> np.random.Generator | np.random.RandomState:
-    if isinstance(random_state, np.random.Generator):
-        return random_state
+def _unscaled_inertia(inertia: float, exponent: int) -> float:
+    """The inertia of ``X`` from that of ``X / 2**exponent``; a clear error if it overflows."""
     try:
-        return check_random_state(random_state)
-    except ValueError:
-        raise TypeError("random_state must be None, an int, a numpy.random.Generator or a "
-                        f"numpy.random.RandomState, got {random_state!r}") from None  # fmt: skip
+        value = math.ldexp(inertia, 2 * exponent)
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value):
+        raise ValueError("X's inertia (a sum of squared distances) exceeds float64's range "
+                         "(1.8e+308); divide X by a constant first: the labels do not change")
+    return value
 
 
 def _check_enough_distinct_points(X: np.ndarray, n_clusters: int) -> None:
@@ -273,7 +275,7 @@ def kmeans_plusplus(X: Any, n_clusters: int, random_state: RandomStateLike = Non
     X = _checks.as_float_matrix(X)
     n_clusters = _checks.check_n_clusters(n_clusters, X.shape[0])
     _check_enough_distinct_points(X, n_clusters)
-    rng = _check_random_state(random_state)
+    rng = _checks.check_random_state(random_state)
     return X[_kmeans_plusplus_indices(X, n_clusters, rng)].copy()
 
 
@@ -439,9 +441,9 @@ default="k-means++"
                           f"n_init=1 instead of n_init={self._n_init}", RuntimeWarning, stacklevel=3)  # fmt: skip
             self._n_init = 1
 
-    def _initial_centers(self, X: np.ndarray, x_mean: np.ndarray, rng) -> np.ndarray:
+    def _initial_centers(self, X: np.ndarray, shift: np.ndarray, exponent: int, rng) -> np.ndarray:
         if isinstance(self._init, np.ndarray):
-            return self._init - x_mean
+            return np.ldexp(self._init, -exponent) - shift
         if self._init == "k-means++":
             return X[_kmeans_plusplus_indices(X, self._n_clusters, rng)]
         return X[rng.choice(X.shape[0], size=self._n_clusters, replace=False)]
@@ -450,47 +452,55 @@ default="k-means++"
         """Cluster ``X``, array-like (n_samples, n_features); float32 stays float32."""
         X = _checks.validate_X(self, X, reset=True)
         self._check_params(X)
-        _check_enough_distinct_points(X, self._n_clusters)
-        rng = _check_random_state(self.random_state)
-        tol = float(np.mean(np.var(X, axis=0)) * self._tol)  # relative, as scikit-learn
-        x_mean = X.mean(axis=0)
-        X_centered = X - x_mean  # changes no distance, only the rounding error
+        rng = _checks.check_random_state(self.random_state)
+        # Work on X / 2**e, centred: exactly the same labels, but no square overflows or vanishes
+        self._exponent = e = _checks.unit_exponent(X)
+        X_centered = np.ldexp(X, -e)
+        _check_enough_distinct_points(X_centered, self._n_clusters)
+        tol = float(np.mean(np.var(X_centered, axis=0)) * self._tol)  # relative, as scikit-learn
+        shift = X_centered.mean(axis=0)
+        X_centered -= shift  # changes no distance, only the rounding error
         steps = _steps(X.shape[0], self._n_clusters)
         best = None
         with kmeans_fast.one_blas_thread():
             for _ in range(self._n_init):
-                centers = self._initial_centers(X_centered, x_mean, rng)
+                centers = self._initial_centers(X_centered, shift, e, rng)
                 args = (X_centered, centers, self._max_iter, tol, self.keep_history, steps)
                 run = (_lloyd(*args) if self.batch_size is None
                        else _minibatch(*args, self.batch_size, rng))  # fmt: skip
                 if best is None or run[0].inertia < best[0].inertia:  # keep the best run
                     best = run
-        (centers, self.labels_, self.inertia_), self.n_iter_, history = best
-        self.cluster_centers_ = centers + x_mean
+        (centers, self.labels_, inertia), self.n_iter_, history = best
+        self.inertia_ = _unscaled_inertia(inertia, e)
+        self.cluster_centers_ = np.ldexp(centers + shift, e)
         if self.keep_history:
-            self.history_ = [step._replace(centers=step.centers + x_mean) for step in history]
+            self.history_ = [step._replace(centers=np.ldexp(step.centers + shift, e),
+                                           inertia=_unscaled_inertia(step.inertia, e))
+                             for step in history]
         return self
 
     @property
     def _n_features_out(self) -> int:  # transform's columns, for get_feature_names_out
         return self.cluster_centers_.shape[0]
 
-    def _centers_for(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
+    def _centers_for(self, X: Any) -> tuple[np.ndarray, np.ndarray, int]:
+        """``X`` and the centres, both divided by ``2**e`` as in ``fit``; and ``e``."""
         check_is_fitted(self, "cluster_centers_")
         X = _checks.validate_X(self, X, reset=False)
-        return X, self.cluster_centers_.astype(X.dtype, copy=False)
+        e = getattr(self, "_exponent", 0)
+        return np.ldexp(X, -e), np.ldexp(self.cluster_centers_.astype(X.dtype, copy=False), -e), e
 
     def predict(self, X: Any) -> np.ndarray:
         """Index of the nearest centre of each sample, shape (n_samples,)."""
-        return _nearest(*self._centers_for(X))
+        return _nearest(*self._centers_for(X)[:2])
 
     def transform(self, X: Any) -> np.ndarray:
         """Euclidean distance from every sample to every centre, (n_samples, n_clusters)."""
-        X, centers = self._centers_for(X)
+        X, centers, e = self._centers_for(X)
         with kmeans_fast.one_blas_thread():
-            return np.sqrt(np.maximum(_squared_distances(X, centers), 0.0))
+            return np.ldexp(np.sqrt(np.maximum(_squared_distances(X, centers), 0.0)), e)
 
     def score(self, X: Any, y: Any = None) -> float:
         """Minus the inertia of ``X`` on the fitted centres (higher is better)."""
-        X, centers = self._centers_for(X)
-        return -_inertia(X, centers, _nearest(X, centers))
+        X, centers, e = self._centers_for(X)
+        return -_unscaled_inertia(_inertia(X, centers, _nearest(X, centers)), e)

@@ -30,6 +30,7 @@ import dataclasses
 import math
 import os
 from collections.abc import Sequence
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +41,16 @@ from sklearn.base import (
     ClusterMixin,
     TransformerMixin,
 )
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from deepclust_lab._checks import (
+    as_float32,
     check_choice,
     check_float,
     check_int,
     check_n_clusters,
+    check_random_state,
+    unit_exponent,
     validate_X,
 )
 from deepclust_lab.recipes import METHODS
@@ -113,11 +116,12 @@ class Settings:
 
 def _resolve_seed(random_state: Any) -> int:
     """An int seed for Keras / UMAP from ``random_state`` (int, Generator, RandomState, None)."""
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(0, 2**31 - 1))
-    if random_state is None or isinstance(random_state, np.random.RandomState):
-        return int(check_random_state(random_state).randint(0, 2**31 - 1))
-    return check_int(random_state, "random_state", low=0)
+    if isinstance(random_state, Integral) and not isinstance(random_state, bool):
+        check_random_state(random_state)  # the range check
+        return int(random_state)
+    rng = check_random_state(random_state)
+    return int(rng.integers(0, 2**31 - 1) if isinstance(rng, np.random.Generator)
+               else rng.randint(0, 2**31 - 1))
 
 
 def _image_shape(given: Any, X: np.ndarray, needed: bool) -> tuple[tuple[int, int] | None, str]:
@@ -152,6 +156,11 @@ def _image_shape(given: Any, X: np.ndarray, needed: bool) -> tuple[tuple[int, in
 class DeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin,
                     BaseEstimator):
     """Cluster data through a learned embedding: AE + K-means, DEC, IDEC, N2D, or the kit's recipe.
+
+    Every method works on ``X / input_scale_``, where ``input_scale_`` is the power of two that
+    brings the largest ``|X|`` into (0.5, 1]. Pixels in [0, 1] are left as they are; features of
+    any other scale (1e-6 or 1e6) no longer starve or swamp the networks, so multiplying ``X`` by
+    a constant changes no label beyond rounding.
 
     Parameters
     ----------
@@ -204,7 +213,9 @@ class DeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMi
     labels_ : ndarray of shape (n_samples,)
     embedding_ : ndarray of shape (n_samples, n_dims)
         The space that was clustered (or, for UMAP methods, given to UMAP): autoencoder codes,
-        or the features themselves ("kmeans", "manifold" with the raw front-end).
+        or the features ``X / input_scale_`` ("kmeans", "manifold" with the raw front-end).
+    input_scale_ : float
+        The power of two ``X`` is divided by before anything else.
     manifold_ : ndarray or None
         UMAP coordinates of the training data (UMAP methods).
     autoencoder_, encoder_ : keras.Model or None
@@ -342,7 +353,9 @@ class DeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMi
         or the mixtures), the estimator is left *unfitted* — the attributes of an earlier fit
         are removed too — and the error is raised again.
         """
-        X = validate_X(self, X, reset=True, float32=True)
+        X = validate_X(self, X, reset=True)
+        exponent = unit_exponent(X)
+        X = as_float32(X, exponent)
         s, why = self._settings(X)
         try:
             from deepclust_lab.recipes import fit_recipe
@@ -359,6 +372,7 @@ class DeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMi
         for name, value in fitted.items():
             setattr(self, name, value)
         self._method, self._n_neighbors = s.method, s.n_neighbors
+        self.input_scale_ = float(np.ldexp(1.0, exponent))
         return self
 
     def _forget(self) -> None:
@@ -371,7 +385,8 @@ class DeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMi
     # ------------------------------------------------------------------ using the fit
     def _check_X(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "labels_")
-        return validate_X(self, X, reset=False, float32=True)
+        X = validate_X(self, X, reset=False)
+        return as_float32(X, int(np.frexp(self.input_scale_)[1]) - 1)
 
     def _embed(self, X: np.ndarray) -> np.ndarray:
         """``X`` in the space of ``embedding_``: the encoder's codes, or ``X`` itself."""

@@ -1,17 +1,20 @@
 """Save and load a fitted :class:`~deepclust_lab.pipeline.DeepClusterer` without pickle.
 
 A saved model is a folder: ``config.json`` (parameters, what the fit chose, history),
-``arrays.npz`` (``allow_pickle=False``) and, when a network was trained, ``autoencoder.keras``
-(Keras' own format, loaded with ``safe_mode=True``).
+``arrays.npz`` (``allow_pickle=False``), when a network was trained ``autoencoder.keras``
+(Keras' own format, loaded with ``safe_mode=True``), and ``manifest.json``: the format, the
+kit's version and a SHA-256 checksum of each of the other files.
 
 Saving over an existing model never leaves a mixture of old and new files: everything is
 written to a fresh folder beside the target, which then takes the target's place. Loading
-checks that the pieces fit together (method, feature count, array shapes, the network's input
-and code sizes) and says what is wrong in plain words.
+verifies the checksums, checks every key of ``config.json`` and that the pieces fit together
+(method, feature count, array shapes, the network's input and code sizes), and says what is
+wrong in plain words.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -24,8 +27,22 @@ import numpy as np
 __all__ = ["load_model", "save_model"]
 
 FORMAT = "deepclust-lab/DeepClusterer"
-VERSION = 2
+VERSION = 3
 _ARRAYS = ("labels_", "embedding_", "cluster_centers_", "manifold_")
+# config.json's keys and the JSON types each may hold (None: may be null)
+_CONFIG = {
+    "format": (str,), "version": (int,), "params": (dict,), "method": (str,),
+    "n_features_in": (int,), "recipe": (dict,), "history": (dict,), "has_autoencoder": (bool,),
+    "input_scale": (float, int), "n_iter": (int, None), "feature_names_in": (list, None),
+}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _params(model: Any) -> dict[str, Any]:
@@ -47,6 +64,7 @@ def _write(model: Any, folder: Path) -> None:
         "method": model._method, "n_features_in": int(model.n_features_in_),
         "recipe": model.recipe_, "history": model.history_,
         "has_autoencoder": model.autoencoder_ is not None,
+        "input_scale": float(model.input_scale_),
         "n_iter": getattr(model, "n_iter_", None),
         "feature_names_in": (None if not hasattr(model, "feature_names_in_")
                              else [str(n) for n in model.feature_names_in_]),
@@ -57,6 +75,11 @@ def _write(model: Any, folder: Path) -> None:
     if model.autoencoder_ is not None:
         model.autoencoder_.save(folder / "autoencoder.keras")
     (folder / "config.json").write_text(json.dumps(config, indent=2))
+    from deepclust_lab import __version__
+
+    manifest = {"format": FORMAT, "version": VERSION, "kit_version": __version__,
+                "sha256": {f.name: _sha256(f) for f in sorted(folder.iterdir())}}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
 
 def save_model(model: Any, path: str | os.PathLike) -> Path:
@@ -75,6 +98,9 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fresh = Path(tempfile.mkdtemp(prefix=f".{path.name}.saving-", dir=path.parent))
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        fresh.chmod(0o777 & ~umask)  # mkdtemp's folder is private; a saved model is not
         _write(model, fresh)
         if path.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
@@ -89,27 +115,63 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
     return path
 
 
+def _missing_folder(path: Path) -> FileNotFoundError:
+    """The error for a ``path`` that holds no saved model, naming a model an interrupted
+    save may have left beside it."""
+    left = sorted(path.parent.glob(f".{path.name}.old-*/model"))
+    hint = f"; an interrupted save left the previous model in {left[-1]}" if left else ""
+    return FileNotFoundError(f"{path} is not a folder written by DeepClusterer.save{hint}")
+
+
+def _read_json(file: Path) -> Any:
+    try:
+        return json.loads(file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{file} is not valid JSON: {err}") from None
+
+
+def _verify(path: Path) -> None:
+    """Check ``manifest.json``: our format and version, and every file's checksum."""
+    manifest_file = path / "manifest.json"
+    if not manifest_file.is_file():
+        raise FileNotFoundError(f"{path} is not a saved DeepClusterer (no manifest.json)")
+    manifest = _read_json(manifest_file)
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ValueError(f"{path} was not written by DeepClusterer.save")
+    if manifest.get("version") != VERSION:
+        raise ValueError(f"{manifest_file}: unsupported format version "
+                         f"{manifest.get('version')!r} (this kit reads version {VERSION})")
+    sums = manifest.get("sha256")
+    if not isinstance(sums, dict) or "config.json" not in sums:
+        raise ValueError(f"{manifest_file} lacks the checksums; the folder is damaged")
+    for name, expected in sums.items():
+        file = path / str(name)
+        if "/" in str(name) or not file.is_file():
+            raise ValueError(f"{path}: {name}, listed in manifest.json, is missing")
+        if _sha256(file) != expected:
+            raise ValueError(f"{file} does not match its checksum in manifest.json: it was "
+                             "changed or damaged after saving")
+
+
 def _read_config(path: Path) -> dict[str, Any]:
     from deepclust_lab.recipes import METHODS
 
     if not path.is_dir():
-        raise FileNotFoundError(f"{path} is not a folder written by DeepClusterer.save")
+        raise _missing_folder(path)
+    _verify(path)
     cfg_file = path / "config.json"
-    if not cfg_file.is_file():
-        raise FileNotFoundError(f"{path} is not a saved DeepClusterer (no config.json)")
-    try:
-        config = json.loads(cfg_file.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{cfg_file} is not valid JSON: {err}") from None
+    config = _read_json(cfg_file)
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise ValueError(f"{path} was not written by DeepClusterer.save")
-    if config.get("version") != VERSION:
-        raise ValueError(f"unsupported DeepClusterer format version {config.get('version')!r} "
-                         f"(this kit reads version {VERSION})")
-    missing = {"params", "method", "n_features_in", "recipe", "history",
-               "has_autoencoder"} - set(config)
-    if missing:
-        raise ValueError(f"{cfg_file} lacks {sorted(missing)}; the folder is damaged")
+    for key, types in _CONFIG.items():
+        if key not in config:
+            raise ValueError(f"{cfg_file} lacks the key {key!r}; the folder is damaged")
+        value = config[key]
+        if not (value is None and None in types) and (
+                isinstance(value, bool) != (bool in types)
+                or not isinstance(value, tuple(t for t in types if t is not None))):
+            names = " or ".join("null" if t is None else t.__name__ for t in types)
+            raise ValueError(f"{cfg_file}: {key!r} must be {names}, got {value!r}")
     if config["method"] not in METHODS:
         raise ValueError(f"{cfg_file} names an unknown method {config['method']!r}")
     return config
@@ -161,6 +223,7 @@ def load_model(cls: type, path: str | os.PathLike) -> Any:
     if model.labels_ is None or model.embedding_ is None:
         raise ValueError(f"{path}: arrays.npz lacks the labels or the embedding")
     model.n_features_in_ = int(config["n_features_in"])
+    model.input_scale_ = float(config["input_scale"])
     model.history_, model.recipe_ = config["history"], config["recipe"]
     if config.get("n_iter") is not None:
         model.n_iter_ = int(config["n_iter"])

@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
-from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
-from deepclust_lab._checks import as_float_matrix, check_choice, check_int
+from deepclust_lab._checks import as_float_matrix, check_choice, check_int, check_random_state
+from deepclust_lab.kmeans_fast import count_distinct_rows
 from deepclust_lab.metrics import SILHOUETTE_MAX_SAMPLES
 from deepclust_lab.stability import StabilityResult, stability
 
@@ -52,7 +52,7 @@ _SINGLE_THREAD_MAX_SIZE = 2_000_000
 # --------------------------------------------------------------------------------------
 # checks and small steps
 # --------------------------------------------------------------------------------------
-def _check_k_values(k_values: Any, n_samples: int, *, low: int = 1) -> np.ndarray:
+def _check_k_values(k_values: Any, X: np.ndarray, *, low: int = 1) -> np.ndarray:
     if isinstance(k_values, (int, np.integer)):
         raise TypeError(f"k_values must be a sequence of ints such as range(2, 11), got {k_values}")
     try:
@@ -64,10 +64,13 @@ def _check_k_values(k_values: Any, n_samples: int, *, low: int = 1) -> np.ndarra
     if not values:
         raise ValueError("k_values is empty; give at least one number of clusters")
     ks = sorted({check_int(k, "each k in k_values", low=low) for k in values})
-    if ks[-1] > n_samples:
+    if ks[-1] > X.shape[0]:
         raise ValueError(
-            f"k={ks[-1]} in k_values is larger than the number of samples ({n_samples})"
+            f"k={ks[-1]} in k_values is larger than the number of samples ({X.shape[0]})"
         )
+    if (distinct := count_distinct_rows(X, stop_at=ks[-1])) < ks[-1]:
+        raise ValueError(f"X has only {distinct} distinct row(s), too few to compare k up to "
+                         f"{ks[-1]}: with fewer distinct points than k, no criterion can choose")
     return np.asarray(ks, dtype=int)
 
 
@@ -247,7 +250,7 @@ def gap_statistic(
     3
     """
     X = as_float_matrix(X)
-    ks = _check_k_values(k_values, X.shape[0])
+    ks = _check_k_values(k_values, X)
     n_refs = check_int(n_refs, "n_refs", low=1)
     check_choice(reference, "reference", ["box", "pca"])
     rng = check_random_state(random_state)
@@ -308,7 +311,7 @@ def sweep_k(
     {'elbow': 4, 'silhouette': 4, 'gap': 4, 'bic': 4}
     """
     X = as_float_matrix(X)
-    ks = _check_k_values(k_values, X.shape[0])
+    ks = _check_k_values(k_values, X)
     n_refs = check_int(n_refs, "n_refs", low=1)
     rng = check_random_state(random_state)
     n = X.shape[0]

@@ -12,9 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
-from sklearn.utils import check_random_state
 
-from deepclust_lab._checks import as_float_matrix, check_int, check_labels
+from deepclust_lab._checks import as_float_matrix, check_int, check_labels, check_random_state
 from deepclust_lab.metrics import external_scores
 
 __all__ = ["StabilityResult", "stability"]
