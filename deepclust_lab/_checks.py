@@ -194,6 +194,16 @@ def check_n_clusters(n_clusters: Any, n_samples: int, name: str = "n_clusters") 
     return k
 
 
+def check_distinct_rows(X: np.ndarray, n_clusters: int, name: str = "n_clusters") -> None:
+    """``X`` must hold at least ``n_clusters`` distinct rows: no method can make more clusters
+    than there are distinct points, so every method refuses that with the same words."""
+    from deepclust_lab.kmeans_fast import count_distinct_rows
+
+    if (n_distinct := count_distinct_rows(X, stop_at=n_clusters)) < n_clusters:
+        raise ValueError(f"X has only {n_distinct} distinct points but {name}={n_clusters}; "
+                         "use fewer clusters or remove the duplicates")
+
+
 def check_labels(y: Any, name: str = "labels", *, n_samples: int | None = None) -> np.ndarray:
     """Return a 1-D label array (ints or strings), checking its length against ``n_samples``."""
     if y is None:

@@ -23,9 +23,9 @@ _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
 def _dialect(path: Path) -> tuple[str, str]:
     """``(delimiter, decimal mark)`` of a CSV file, read from its first lines.
 
-    The delimiter is the one of comma, semicolon and tab that splits every sampled line into
-    the same number (> 1) of fields, the most fields winning; a semicolon or tab file whose
-    cells look like ``0,5`` uses decimal commas.
+    The delimiter is the one of comma, semicolon and tab that splits the header into more than
+    one field and the most sampled lines into as many fields as the header; a semicolon or tab
+    file whose cells look like ``0,5`` uses decimal commas.
     """
     with open(path, newline="", encoding="utf-8", errors="replace") as f:
         sample = f.read(1 << 16)
@@ -33,11 +33,11 @@ def _dialect(path: Path) -> tuple[str, str]:
     if len(sample) == 1 << 16 and len(lines) > 2:
         lines.pop()  # the sample may end in the middle of a line
     lines = lines[:50]
-    best, width = ",", 1
+    best, score = ",", (0, 1)
     for delimiter in _DELIMITERS:
-        widths = {len(row) for row in csv.reader(lines, delimiter=delimiter)}
-        if len(widths) == 1 and (n := widths.pop()) > width:
-            best, width = delimiter, n
+        widths = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+        if widths and widths[0] > 1 and (n := (widths.count(widths[0]), widths[0])) > score:
+            best, score = delimiter, n
     rows = list(csv.reader(lines[1:], delimiter=best))
     decimal = "," if best != "," and any(_DECIMAL_COMMA.match(c) for r in rows for c in r) else "."
     return best, decimal

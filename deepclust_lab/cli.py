@@ -68,6 +68,8 @@ def _cmd_reset(args: argparse.Namespace) -> int:
 
 
 def _cmd_lab(args: argparse.Namespace) -> int:
+    import jupyterlab  # noqa: F401  (here, so that a missing one gets main's one-line hint)
+
     directory = Path(args.dir)
     if not any(directory.glob("[0-9][0-9]_*.ipynb")):
         _cmd_init(argparse.Namespace(dir=directory))
@@ -292,6 +294,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# What to install when an import fails (module name -> command)
+_INSTALL = {
+    "jupyterlab": "pip install 'deepclust-lab[lab]'",
+    "jax": "pip install 'jax[cpu]' (or 'deepclust-lab[gpu]' for an NVIDIA GPU)",
+    "jaxlib": "pip install 'jax[cpu]'",
+    "umap": "pip install umap-learn",
+    "sklearn": "pip install scikit-learn",
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = _parser()
@@ -303,6 +315,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("deepclust-lab: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except ModuleNotFoundError as err:  # an install without the kit's dependencies
+        name = (err.name or "").partition(".")[0]
+        hint = _INSTALL.get(name, f"pip install {name}")
+        print(f"deepclust-lab {args.command}: error: the package {name!r} is not installed; "
+              f"install it with: {hint}", file=sys.stderr)
+        return 1
     except (CLIError, ValueError, TypeError, OSError) as err:
         print(f"deepclust-lab {args.command}: error: {err}", file=sys.stderr)
         return 1

@@ -135,20 +135,12 @@ def _check_labels_for(labels: Any, n_samples: int, n_clusters: int) -> np.ndarra
 
 def _unscaled_inertia(inertia: float, exponent: int) -> float:
     """The inertia of ``X`` from that of ``X / 2**exponent``; a clear error if it overflows."""
-    try:
-        value = math.ldexp(inertia, 2 * exponent)
-    except OverflowError:
-        value = math.inf
+    with np.errstate(over="ignore"):
+        value = float(np.ldexp(inertia, 2 * exponent))
     if not math.isfinite(value):
         raise ValueError("X's inertia (a sum of squared distances) exceeds float64's range "
                          "(1.8e+308); divide X by a constant first: the labels do not change")
     return value
-
-
-def _check_enough_distinct_points(X: np.ndarray, n_clusters: int) -> None:
-    if (n_distinct := kmeans_fast.count_distinct_rows(X, stop_at=n_clusters)) < n_clusters:
-        raise ValueError(f"X has only {n_distinct} distinct points but n_clusters={n_clusters}; "
-                         "use fewer clusters or remove the duplicates")  # fmt: skip
 
 
 # ---- The public teaching functions -----------------------------------------------------------
@@ -274,9 +266,10 @@ def kmeans_plusplus(X: Any, n_clusters: int, random_state: RandomStateLike = Non
     """
     X = _checks.as_float_matrix(X)
     n_clusters = _checks.check_n_clusters(n_clusters, X.shape[0])
-    _check_enough_distinct_points(X, n_clusters)
+    scaled = np.ldexp(X, -_checks.unit_exponent(X))  # as in KMeans.fit: no square overflows
+    _checks.check_distinct_rows(scaled, n_clusters)
     rng = _checks.check_random_state(random_state)
-    return X[_kmeans_plusplus_indices(X, n_clusters, rng)].copy()
+    return X[_kmeans_plusplus_indices(scaled, n_clusters, rng)].copy()
 
 
 def _steps(n_samples: int, n_clusters: int) -> tuple:
@@ -456,7 +449,7 @@ default="k-means++"
         # Work on X / 2**e, centred: exactly the same labels, but no square overflows or vanishes
         self._exponent = e = _checks.unit_exponent(X)
         X_centered = np.ldexp(X, -e)
-        _check_enough_distinct_points(X_centered, self._n_clusters)
+        _checks.check_distinct_rows(X_centered, self._n_clusters)
         tol = float(np.mean(np.var(X_centered, axis=0)) * self._tol)  # relative, as scikit-learn
         shift = X_centered.mean(axis=0)
         X_centered -= shift  # changes no distance, only the rounding error

@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from numbers import Integral
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ from sklearn.utils.validation import check_is_fitted
 from deepclust_lab._checks import (
     as_float32,
     check_choice,
+    check_distinct_rows,
     check_float,
     check_int,
     check_n_clusters,
@@ -124,12 +125,25 @@ def _resolve_seed(random_state: Any) -> int:
                else rng.randint(0, 2**31 - 1))
 
 
+def _check_callbacks(callbacks: Any) -> None:
+    """None, a Keras callback, or a list of them (checked here, before any training)."""
+    if callbacks is None:
+        return
+    items = [callbacks] if hasattr(callbacks, "on_epoch_end") else callbacks
+    if isinstance(items, (str, bytes)) or not isinstance(items, Iterable) or not all(
+            hasattr(cb, "on_epoch_end") for cb in items):
+        raise TypeError("callbacks must be a keras.callbacks.Callback or a list of them, "
+                        f"got {callbacks!r}")
+
+
 def _image_shape(given: Any, X: np.ndarray, needed: bool) -> tuple[tuple[int, int] | None, str]:
     """The images' (height, width), or None for non-image data; and how that was decided."""
     from deepclust_lab.images import infer_image_shape, pixel_correlation
 
     n_features = X.shape[1]
     if given is not None:
+        if isinstance(given, (str, bytes)) or not isinstance(given, Sequence):
+            raise TypeError(f"image_shape must be (height, width), such as (28, 28), got {given!r}")
         shape = tuple(check_int(v, "image_shape", low=1) for v in given)
         if len(shape) == 3 and shape[2] == 1:
             shape = shape[:2]
@@ -316,6 +330,7 @@ class DeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMi
         nn = self.n_neighbors if self.n_neighbors is not None else 20 if method == "n2d" else 30
         if method in _UMAP_METHODS and X.shape[0] < 4:
             raise ValueError(f"method={method!r} needs at least 4 samples, got {X.shape[0]}")
+        _check_callbacks(self.callbacks)
 
         def pick(name: str) -> Any:
             value = getattr(self, name)
@@ -342,6 +357,7 @@ class DeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMi
             distribution=None if self.distribution is None
             else check_choice(self.distribution, "distribution", ("data_parallel",)),
         )
+        check_distinct_rows(X, s.n_clusters)  # last: a parameter's own error comes first
         return s, why
 
     # ------------------------------------------------------------------ fitting

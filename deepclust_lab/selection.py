@@ -25,8 +25,13 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
 
-from deepclust_lab._checks import as_float_matrix, check_choice, check_int, check_random_state
-from deepclust_lab.kmeans_fast import count_distinct_rows
+from deepclust_lab._checks import (
+    as_float_matrix,
+    check_choice,
+    check_distinct_rows,
+    check_int,
+    check_random_state,
+)
 from deepclust_lab.metrics import SILHOUETTE_MAX_SAMPLES
 from deepclust_lab.stability import StabilityResult, stability
 
@@ -68,9 +73,7 @@ def _check_k_values(k_values: Any, X: np.ndarray, *, low: int = 1) -> np.ndarray
         raise ValueError(
             f"k={ks[-1]} in k_values is larger than the number of samples ({X.shape[0]})"
         )
-    if (distinct := count_distinct_rows(X, stop_at=ks[-1])) < ks[-1]:
-        raise ValueError(f"X has only {distinct} distinct row(s), too few to compare k up to "
-                         f"{ks[-1]}: with fewer distinct points than k, no criterion can choose")
+    check_distinct_rows(X, ks[-1], "the largest k in k_values")
     return np.asarray(ks, dtype=int)
 
 

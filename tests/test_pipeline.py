@@ -158,12 +158,12 @@ def test_predict_checks(blobs, tmp_path):
 
 
 def test_load_rejects_foreign_directories(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"config\.json"):
+    with pytest.raises(FileNotFoundError, match=r"manifest\.json"):
         DeepClusterer.load(tmp_path)
-    (tmp_path / "config.json").write_text(json.dumps({"format": "something else"}))
+    (tmp_path / "manifest.json").write_text(json.dumps({"format": "something else"}))
     with pytest.raises(ValueError, match="not written by DeepClusterer"):
         DeepClusterer.load(tmp_path)
-    (tmp_path / "config.json").write_text("{not json")
+    (tmp_path / "manifest.json").write_text("{not json")
     with pytest.raises(ValueError, match="JSON"):
         DeepClusterer.load(tmp_path)
 

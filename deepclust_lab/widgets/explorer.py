@@ -27,7 +27,14 @@ def _images_to_bytes(images: Any, n: int, image_shape: Sequence[int] | None) -> 
     """Greyscale images as one uint8 byte string (row-major), scaled to 0..255 over the array."""
     if images is None:
         return b"", []
-    arr = np.asarray(images, dtype=float)
+    try:
+        arr = np.asarray(images, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError("images must be an array of numbers, (n_samples, height, width) or "
+                        f"(n_samples, pixels), got {type(images).__name__}") from None
+    if not np.isfinite(arr).all():
+        raise ValueError(f"images contains {int((~np.isfinite(arr)).sum())} NaN or infinite "
+                         "pixel(s); replace them first, e.g. with np.nan_to_num(images)")
     if arr.ndim == 3:
         image_shape = image_shape or arr.shape[1:]
         arr = arr.reshape(len(arr), -1)

@@ -157,6 +157,7 @@ class ClusterLabModel(BackgroundRun):
         value = proposal["value"]
         if not isinstance(value, str) or not value:
             raise traitlets.TraitError(f"dataset must be a dataset name, got {value!r}")
+        _common.load_cached(value)  # an unknown name or a bad file is refused here, in plain words
         return value
 
     @validate(*RANGES, *CHOICES)

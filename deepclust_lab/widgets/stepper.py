@@ -10,7 +10,7 @@ import ipywidgets as widgets
 import numpy as np
 from traitlets import HasTraits, Int, Unicode, observe, validate
 
-from deepclust_lab._checks import check_int
+from deepclust_lab._checks import check_choice, check_int
 from deepclust_lab.widgets import _common
 
 __all__ = ["STEPPER_DATASETS", "KMeansStepper", "KMeansStepperModel", "render_kmeans_step"]
@@ -172,6 +172,7 @@ class KMeansStepper(widgets.VBox):
     def __init__(self, dataset: str = "blobs", n_clusters: int = 4, *, init: str = "k-means++",
                  seed: int = 0, n_samples: int = 300, interval: int = 700) -> None:
         interval = check_int(interval, "interval", low=1)
+        check_choice(dataset, "dataset", KMeansStepperModel.CHOICES["dataset"])
         model = self.model = KMeansStepperModel(
             dataset=dataset, n_clusters=n_clusters, init=init, seed=seed, n_samples=n_samples
         )
