@@ -199,3 +199,16 @@ def test_markdown_numbers_are_in_the_outputs(path):
         "update the prose, or mark a published figure <!-- quoted: N from SOURCE -->):\n  "
         + "\n  ".join(problems)
     )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_colab_cell_installs_only_the_kits_own_wheel(path):
+    """No cell installs a name from a package index that the project does not own: on Colab the
+    kit comes from its own wheel, of the version in pyproject.toml (see the README, "Colab")."""
+    import tomllib
+
+    version = tomllib.loads((NOTEBOOK_DIR.parent / "pyproject.toml").read_text())["project"]["version"]
+    wheel = f"/content/deepclust_lab-{version}-py3-none-any.whl"
+    installs = [line.strip() for cell in _read(path).cells if cell.cell_type == "code"
+                for line in cell.source.splitlines() if re.match(r"\s*[%!]\s*pip\s+install", line)]
+    assert installs == [f"%pip install --quiet {wheel}"], installs
