@@ -406,14 +406,15 @@ def test_scaling_the_data_changes_no_label(method):
     from sklearn.metrics import adjusted_rand_score
 
     X, _ = make_blobs(300, 10, centers=3, random_state=0)
+    options = {"method": method, "preset": "fast", "random_state": 0, "epochs": 10, "n_runs": 1}
 
     def labels(factor: float) -> np.ndarray:
-        return DeepClusterer(3, method=method, preset="fast", random_state=0).fit_predict(X * factor)
+        return DeepClusterer(3, **options).fit_predict(X * factor)
 
     base = labels(1.0)
     for factor in (1e-6, 1e6):
         assert adjusted_rand_score(base, labels(factor)) >= 0.99, factor
-    tiny = DeepClusterer(3, method=method, preset="fast", random_state=0).fit(np.ldexp(X, -900))
+    tiny = DeepClusterer(3, **options).fit(np.ldexp(X, -900))
     assert tiny.input_scale_ == 2.0**-896  # max |X| is about 12, so 2**4 before the shift
     np.testing.assert_array_equal(tiny.labels_, base)
 
