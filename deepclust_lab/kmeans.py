@@ -273,16 +273,15 @@ def kmeans_plusplus(X: Any, n_clusters: int, random_state: RandomStateLike = Non
 
 
 def _steps(n_samples: int, n_clusters: int) -> tuple:
-    """The assign and cluster-sum steps: the readable ones, or the fast path on large data."""
+    """The label and cluster-sum steps: the readable ones, or the fast path on large data."""
     if n_samples * n_clusters >= _FAST_PATH_MIN_SIZE:
-        return kmeans_fast.assign_labels_chunked, kmeans_fast.cluster_sums_sparse
-    return _assign_labels, _cluster_sums
+        return kmeans_fast.nearest_centers, kmeans_fast.cluster_sums_sparse
+    return (lambda X, centers: _assign_labels(X, centers)[0]), _cluster_sums
 
 
 def _nearest(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    assign, _ = _steps(X.shape[0], centers.shape[0])
     with kmeans_fast.one_blas_thread():
-        return assign(X, centers)[0]
+        return _steps(X.shape[0], centers.shape[0])[0](X, centers)
 
 
 def _snapshot(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> KMeansStep:
@@ -298,7 +297,7 @@ def _lloyd(X, centers, max_iter, tol, keep_history, steps) -> tuple[KMeansStep, 
     assign, cluster_sums = steps
     history, previous_labels = [], None
     for n_iter in range(1, max_iter + 1):
-        labels, _ = assign(X, centers)
+        labels = assign(X, centers)
         if keep_history:
             history.append(_snapshot(X, centers, labels))
         new_centers = _update_centers(X, labels, centers.shape[0], centers, cluster_sums)
@@ -307,7 +306,7 @@ def _lloyd(X, centers, max_iter, tol, keep_history, steps) -> tuple[KMeansStep, 
         if np.array_equal(labels, previous_labels):  # they are the labels of these centres too
             break
         if shift <= tol or n_iter == max_iter:
-            labels, _ = assign(X, centers)  # the labels of the final centres
+            labels = assign(X, centers)  # the labels of the final centres
             break
         previous_labels = labels
     final = _snapshot(X, centers, labels)
@@ -319,10 +318,10 @@ def _minibatch(X, centers, max_iter, tol, keep_history, steps, batch_size, rng):
     it absorbed from the batches (drawn with replacement); stops at ``tol`` if > 0."""
     (assign, cluster_sums), n_clusters = steps, centers.shape[0]
     counts = np.zeros(n_clusters, dtype=X.dtype)
-    history = [_snapshot(X, centers, assign(X, centers)[0])] if keep_history else []
+    history = [_snapshot(X, centers, assign(X, centers))] if keep_history else []
     for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is returned
         batch = X[rng.choice(X.shape[0], size=batch_size)]
-        batch_labels, _ = assign(batch, centers)
+        batch_labels = assign(batch, centers)
         new_counts = counts + np.bincount(batch_labels, minlength=n_clusters).astype(X.dtype)
         sums = counts[:, None] * centers + cluster_sums(batch, batch_labels, n_clusters)
         hit = (new_counts > counts)[:, None]  # a centre that got no sample stays where it is
@@ -330,10 +329,10 @@ def _minibatch(X, centers, max_iter, tol, keep_history, steps, batch_size, rng):
         shift = float(((new_centers - centers) ** 2).sum())
         centers, counts = new_centers, new_counts
         if keep_history:
-            history.append(_snapshot(X, centers, assign(X, centers)[0]))
+            history.append(_snapshot(X, centers, assign(X, centers)))
         if tol > 0 and shift <= tol:  # one batch can by chance leave a centre in place
             break
-    return _snapshot(X, centers, assign(X, centers)[0]), n_iter, history
+    return _snapshot(X, centers, assign(X, centers)), n_iter, history
 
 
 # ---- The estimator ---------------------------------------------------------------------------

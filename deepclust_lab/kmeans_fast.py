@@ -6,7 +6,8 @@ in the functions below. They compute the same things in the order of scikit-lear
 loop, so the labels, centres and iteration counts stay those of ``sklearn.cluster.KMeans``:
 
 * :func:`assign_labels_chunked` makes the distance matrix a block of samples at a time, so
-  its memory stays bounded however many samples there are;
+  its memory stays bounded however many samples there are; :func:`nearest_centers` does
+  the same for the labels alone (Lloyd's loop needs no distances), which saves a third;
 * :func:`cluster_sums_sparse` adds up the samples of each cluster through a *sparse* one-hot
   matrix: one pass over ``X`` instead of a dense ``(n_clusters, n_samples)`` product;
 * :func:`count_distinct_rows` stops counting once it has seen enough, instead of sorting
@@ -26,7 +27,8 @@ import numpy as np
 import scipy.sparse
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["assign_labels_chunked", "cluster_sums_sparse", "count_distinct_rows", "one_blas_thread"]
+__all__ = ["assign_labels_chunked", "cluster_sums_sparse", "count_distinct_rows", "nearest_centers",
+           "one_blas_thread"]
 
 # The (samples x clusters) distance matrix of one block never holds more than this many numbers.
 _CHUNK_ELEMENTS = 2**16
@@ -97,6 +99,26 @@ def assign_labels_chunked(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarra
         closest[rows] = scores[np.arange(best.size), best]
     closest += np.einsum("ij,ij->i", X, X)
     return labels, np.maximum(closest, 0.0, out=closest)  # rounding can dip below 0
+
+
+def nearest_centers(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Index of the nearest centre of each sample, block by block: the labels of
+    :func:`assign_labels_chunked` without computing the distances themselves.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> nearest_centers(np.array([[0.0], [4.0], [9.0]]), np.array([[1.0], [8.0]]))
+    array([0, 0, 1])
+    """
+    labels = np.empty(X.shape[0], dtype=np.intp)
+    centers_squared_norms = np.einsum("ij,ij->i", centers, centers)
+    minus_two_centers_t = -2.0 * centers.T
+    for rows in _chunks(X.shape[0], centers.shape[0]):
+        scores = X[rows] @ minus_two_centers_t
+        scores += centers_squared_norms
+        labels[rows] = scores.argmin(axis=1)
+    return labels
 
 
 def cluster_sums_sparse(X: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndarray:

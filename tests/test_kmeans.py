@@ -161,16 +161,25 @@ def test_fast_cluster_sums_are_sums_of_each_cluster(digits):
 def test_estimator_takes_the_fast_path_on_large_data(monkeypatch):
     calls = []
 
+    real = kmeans_fast.nearest_centers
+
     def spy(X, centers):
         calls.append(X.shape[0])
-        return assign_labels_chunked(X, centers)
+        return real(X, centers)
 
-    monkeypatch.setattr(kmeans_fast, "assign_labels_chunked", spy)
+    monkeypatch.setattr(kmeans_fast, "nearest_centers", spy)
     X = np.random.default_rng(0).normal(size=(4000, 3))
     KMeans(4, n_init=1, random_state=0, max_iter=3).fit(X)  # 4000 x 4 < 2**15: readable
     assert calls == []
     KMeans(10, n_init=1, random_state=0, max_iter=3).fit(X)  # 4000 x 10 >= 2**15: fast
     assert calls and set(calls) == {4000}
+
+
+def test_nearest_centers_are_the_labels_of_assign_labels_chunked():
+    rng = np.random.default_rng(3)
+    X, centers = rng.normal(size=(20_000, 6)), rng.normal(size=(9, 6))
+    np.testing.assert_array_equal(kmeans_fast.nearest_centers(X, centers),
+                                  assign_labels_chunked(X, centers)[0])
 
 
 def test_assign_labels_breaks_ties_towards_lowest_index():
