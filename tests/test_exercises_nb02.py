@@ -4,6 +4,8 @@ references against the kit's K-means."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -95,15 +97,52 @@ def test_failure_message_shows_expected_and_given(capsys):
 
 
 def test_seeding_mistakes_are_named(capsys):
-    result = get_exercise("02.kmeans_pp").check(_pp_d_weights)
+    ex = get_exercise("02.kmeans_pp")
+    result = ex.check(_pp_d_weights)
+    assert "Your picks match weights D, the distance itself" in result.message
     assert "*squared* distance" in result.message
+    # the table shows where the answer's second centres landed beside each rule's expectation
+    for row in ("your centres", "D² (k-means++)", "D (not squared)", "uniform",
+                "always the farthest"):
+        assert row in result.message
+    assert "Your picks match uniform sampling" in ex.check(_pp_uniform).message
+    assert "farthest-first" in ex.check(_pp_farthest_first).message
     for wrong in (_pp_first_centre_only, _pp_last_centre_only):
-        result = get_exercise("02.kmeans_pp").check(wrong)
-        assert "*nearest* centre" in result.message
+        result = ex.check(wrong)
+        assert "3 tight groups" in result.message and "expected: 100%" in result.message
+        assert "*nearest* centre chosen so far" in result.message
 
 
-def test_the_correct_seeding_written_another_way_passes(capsys):
-    assert get_exercise("02.kmeans_pp").check(_seeding("d2")).passed
+def test_a_power_other_than_two_fails_the_chi_square_test(capsys):
+    result = get_exercise("02.kmeans_pp").check(_seeding("_pp_d4_weights", weight=4))
+    assert result.status == "failed"
+    assert "too far from it for chance" in result.message
+
+
+def _pp_inverse_cdf(X, n_clusters, rng):
+    """k-means++ drawn another way (cumulative sums and rng.random), so other random numbers."""
+    chosen = [int(rng.integers(len(X)))]
+    for _ in range(1, n_clusters):
+        sq = ((X[:, None] - X[chosen][None]) ** 2).sum(2).min(1)
+        cumulative = np.cumsum(sq)
+        chosen.append(int(np.searchsorted(cumulative, rng.random() * cumulative[-1], "right")))
+    return X[chosen]
+
+
+@pytest.mark.parametrize("answer", [_seeding("d2"), _pp_inverse_cdf],
+                         ids=["rng-choice", "inverse-cdf"])
+def test_the_correct_seeding_written_another_way_passes(answer, capsys):
+    assert get_exercise("02.kmeans_pp").check(answer).passed
+
+
+def test_the_seeding_check_is_fast_and_deterministic(capsys):
+    ex = get_exercise("02.kmeans_pp")
+    for answer in (ex.reference, _pp_d_weights):
+        start = time.perf_counter()
+        first = ex.check(answer)
+        assert time.perf_counter() - start < 1.0
+        assert ex.check(answer) == first  # same seeds, same verdict, same message
+    assert "chi-square" in ex.check(ex.reference).message
 
 
 def test_assign_accepts_equally_near_centres():

@@ -14,7 +14,7 @@ Every notebook gets its exercises the same way::
 ``get_exercise("02.assign")`` is the same object. ``check`` never raises for a wrong or
 unfinished answer, so a notebook with unsolved exercises still runs top to bottom; it shows
 its message once and returns a :class:`CheckResult`, true only when the answer passed.
-:mod:`.core` is the framework; ``nb01`` ... ``nb06`` hold one notebook's exercises each.
+:mod:`.core` is the framework; ``nb01`` ... ``nb07`` hold one notebook's exercises each.
 
 Examples
 --------
@@ -36,6 +36,7 @@ from deepclust_lab.exercises.nb03 import notebook03
 from deepclust_lab.exercises.nb04 import notebook04
 from deepclust_lab.exercises.nb05 import notebook05
 from deepclust_lab.exercises.nb06 import notebook06
+from deepclust_lab.exercises.nb07 import notebook07
 
 __all__ = ["CheckResult", "Exercise", "all_exercises", "get_exercise", "notebook01", "notebook02",
-           "notebook03", "notebook04", "notebook05", "notebook06"]
+           "notebook03", "notebook04", "notebook05", "notebook06", "notebook07"]

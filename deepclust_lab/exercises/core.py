@@ -5,7 +5,10 @@ registry of every exercise. The exercises themselves live in one module per note
 A checker is ``checker(answer, reference) -> remark``: it runs the student's function, raises
 :class:`NotAttempted` or :class:`Wrong` (whose message shows what was expected and what was
 given) or returns a remark shown under "Correct!". Most exercises build theirs with
-:func:`function_checker` from a list of test cases and a comparator.
+:func:`function_checker` from a list of test cases and a comparator. Every call of the
+student's function goes through :func:`call_answer`, which catches the usual slips: a missing
+``return``, an input changed in place, an exception, and warnings (turned into plain words by
+:func:`describe_warning`, never shown as warnings).
 
 Examples
 --------
@@ -19,9 +22,9 @@ Twice.
 'passed'
 >>> def forgot(x):
 ...     y = 2 * x
->>> ex.check(forgot).status
+>>> ex.check(forgot).status  # doctest: +ELLIPSIS
 Incorrect. (99.double: doubling)
-On x = 3, your function returned None: did you forget `return`?
+On x = 3, your function returned None: did you forget `return`? ...
 'failed'
 >>> ex.check(...).passed  # doctest: +ELLIPSIS
 Not attempted yet. ...
@@ -36,6 +39,7 @@ import inspect
 import textwrap
 import warnings
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, ClassVar
@@ -44,8 +48,8 @@ import numpy as np
 
 __all__ = ["REGISTRY", "CheckResult", "Exercise", "Message", "NotAttempted", "Wrong",
            "all_exercises", "as_array", "call_answer", "compare_array", "compare_number",
-           "compare_whole_number", "exercise_set", "format_value", "function_checker",
-           "get_exercise", "is_stub", "seeded_groups"]
+           "compare_whole_number", "describe_warning", "exercise_set", "format_value",
+           "function_checker", "get_exercise", "is_stub", "seeded_groups"]
 
 Checker = Callable[[Any, Callable], str]
 Cases = Callable[[], list[tuple[str, tuple]]]
@@ -153,28 +157,38 @@ class Exercise:
     def check(self, answer: Any = ...) -> CheckResult:
         """Check ``answer`` (your function), show feedback and return a :class:`CheckResult`.
 
-        Never raises for a wrong or unfinished answer. Warnings your function causes are
-        caught and named in the feedback.
+        Never raises for a wrong or unfinished answer, and never lets a warning through:
+        what your function warned about is told in words under the verdict.
         """
         name = f"({self.key}: {self.title})"
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                if answer is None or answer is Ellipsis or is_stub(answer):
-                    raise NotAttempted
-                remark = self._checker(answer, self.reference)
-                message = Message("passed", f"Correct! {name}", remark)
-            except NotAttempted:
-                message = Message("not attempted", f"Not attempted yet. {name}",
-                                  "Replace the `...` with your code and run the cell again.\n"
-                                  "Stuck? Call .hint(); to see a solution, call .solution().")
-            except Wrong as wrong:
-                message = Message("failed", f"Incorrect. {name}", str(wrong))
-        warned = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
-        if warned and message.kind != "not attempted":
-            message.body += "\n\nWarnings while your function ran:\n" + "\n".join(warned)
+        notes: dict[str, str] = {}
+        token = _WARNING_NOTES.set(notes)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the checker's own warnings are not yours
+                message = self._verdict(answer, name)
+        finally:
+            _WARNING_NOTES.reset(token)
+        if notes and message.kind == "failed":
+            message.body += "\n\nA clue:\n" + "\n".join(notes.values())
+        elif notes and message.kind == "passed":
+            message.body += "\n\nStill worth a look:\n" + "\n".join(notes.values())
         message.show()
         return CheckResult(message.kind, str(message))
+
+    def _verdict(self, answer: Any, name: str) -> Message:
+        """Run the checker on ``answer``; the message for what it found."""
+        try:
+            if answer is None or answer is Ellipsis or is_stub(answer):
+                raise NotAttempted
+            remark = self._checker(answer, self.reference)
+            return Message("passed", f"Correct! {name}", remark)
+        except NotAttempted:
+            return Message("not attempted", f"Not attempted yet. {name}",
+                           "Replace the `...` with your code and run the cell again.\n"
+                           "Stuck? Call .hint(); to see a solution, call .solution().")
+        except Wrong as wrong:
+            return Message("failed", f"Incorrect. {name}", str(wrong))
 
     def hint(self) -> None:
         """Show a hint."""
@@ -192,30 +206,170 @@ class Exercise:
 # --------------------------------------------------------------------------- running answers
 
 
+#: Where :func:`call_answer` leaves its notes on warnings while :meth:`Exercise.check` runs:
+#: what happened, in plain words -> the first sentence that said so (with its case)
+_WARNING_NOTES: ContextVar[dict[str, str] | None] = ContextVar("_WARNING_NOTES", default=None)
+
+# (kind of warning, words in its text, what happened in plain words), first match wins
+_WARNING_WORDS: list[tuple[type[Warning], str, str]] = [
+    (RuntimeWarning, "divide by zero",
+     "divided by zero, which gives inf. A zero distance (a point to itself, the diagonal of a "
+     "distance matrix) or an empty cluster is the usual cause."),
+    (RuntimeWarning, "empty slice",
+     "took the mean of an empty array, which gives NaN. Is there a cluster with no points?"),
+    (RuntimeWarning, "degrees of freedom",
+     "took the standard deviation of an empty array, which gives NaN."),
+    (RuntimeWarning, "invalid value",
+     "computed something with no value, such as 0 / 0, inf / inf, inf - inf or the square "
+     "root of a negative number, which gives NaN."),
+    (RuntimeWarning, "overflow",
+     "made a number too large for a float (an overflow), which gives inf."),
+    (np.exceptions.ComplexWarning, "",
+     "stored complex numbers as real ones, which throws away their imaginary part. The FFT "
+     "returns complex numbers: take their magnitude with np.abs(...)."),
+]
+
+
+def _warning_meaning(warning: Warning) -> str:
+    """What ``warning`` says happened, as the end of a sentence "your function ..."."""
+    text = str(warning)
+    for kind, words, meaning in _WARNING_WORDS:
+        if isinstance(warning, kind) and words in text:
+            return meaning
+    return f"caused a warning: {text}"
+
+
+def describe_warning(warning: Warning, case: str) -> str:
+    """What a warning raised by the student's function means, in plain words.
+
+    Parameters
+    ----------
+    warning : Warning
+        The warning, as recorded by :func:`warnings.catch_warnings`.
+    case : str
+        The test case the function was running.
+
+    Returns
+    -------
+    str
+        One sentence, e.g. "On 3 points, your function divided by zero, which gives inf. ..."
+
+    Examples
+    --------
+    >>> describe_warning(RuntimeWarning("overflow encountered in exp"), "x = 1000")
+    'On x = 1000, your function made a number too large for a float (an overflow), which gives inf.'
+    """
+    return f"On {case}, your function {_warning_meaning(warning)}"
+
+
+def _copy_input(value: Any) -> Any:
+    """A copy of an input that the student may change without harm (arrays, lists, tuples).
+
+    Other objects (numbers, strings, random generators) are passed as they are.
+    """
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copy_input(item) for item in value)
+    return value
+
+
+def _what_changed(before: Any, after: Any) -> str:
+    """How the input ``after`` differs from the copy ``before`` ("" when it does not)."""
+    if isinstance(before, np.ndarray):
+        if not isinstance(after, np.ndarray):
+            return f"it was replaced by {format_value(after)}"
+        if after.shape != before.shape:
+            return f"its shape went from {before.shape} to {after.shape}"
+        changed = before != after
+        if before.dtype.kind in "fc":
+            changed &= ~(np.isnan(before) & np.isnan(after))
+        if changed.any():
+            return (f"{int(changed.sum())} of its {before.size} values changed.\n"
+                    f"before:\n{format_value(before)}\nafter:\n{format_value(after)}")
+        return ""
+    if isinstance(before, (list, tuple)):
+        if len(after) != len(before):
+            return f"it had {len(before)} items, now {len(after)}."
+        for i, (item_before, item_after) in enumerate(zip(before, after, strict=True)):
+            if how := _what_changed(item_before, item_after):
+                return f"item {i}: {how}"
+        return ""
+    if isinstance(before, (int, float, str)) and (type(after) is not type(before)
+                                                   or after != before):
+        return f"{before!r} became {format_value(after)}."
+    return ""
+
+
+def _raised_by(answer: Any, err: BaseException) -> bool:
+    """True when ``err`` was raised in the body of ``answer`` itself, not deeper down."""
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_code is getattr(answer, "__code__", None)
+
+
+def _run_quietly(answer: Callable, inputs: tuple, case: str) -> Any:
+    """Call ``answer(*inputs)``; its warnings become notes for the feedback, never output."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            return answer(*inputs)
+        finally:
+            notes = _WARNING_NOTES.get()
+            for record in caught:
+                meaning = _warning_meaning(record.message)
+                if notes is not None and meaning not in notes:  # once, for its first case
+                    notes[meaning] = describe_warning(record.message, case)
+
+
 def call_answer(answer: Any, args: tuple, case: str, names: tuple[str, ...] = ()) -> Any:
     """Run the student's function on copies of ``args``; turn every mistake into :class:`Wrong`.
 
-    ``names`` lines up with ``args``: an input with a name there must come back unchanged
-    ("Do not change X").
+    Parameters
+    ----------
+    answer : callable
+        The student's function.
+    args : tuple
+        Its arguments; the function gets copies, so what it does to them cannot change the case.
+    case : str
+        The case in words, for the messages ("6 points and 2 centres").
+    names : tuple of str
+        The parameter names, in the order of ``args``, so a message can say which input was
+        changed in place. Unnamed inputs are called "argument 1", "argument 2", ...
+
+    Returns
+    -------
+    object
+        What the function returned. Raises :class:`Wrong` when it raised, returned None or
+        changed an input, and :class:`NotAttempted` for ``raise NotImplementedError`` or a
+        returned ``...``.
     """
     if not callable(answer):
         raise Wrong(f"check() expects your function itself, e.g. ex.check(my_function), "
                     f"got {type(answer).__name__}: {format_value(answer)}")
-    copies = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+    inputs = tuple(_copy_input(a) for a in args)
     try:
-        result = answer(*copies)
-    except NotImplementedError:
-        raise NotAttempted from None
+        result = _run_quietly(answer, inputs, case)
+    except NotImplementedError as err:
+        if _raised_by(answer, err):
+            raise NotAttempted from None
+        raise Wrong(f"On {case}, your function raised NotImplementedError: {err}") from None
     except Exception as err:  # the student's code failed: report it, do not raise
         raise Wrong(f"On {case}, your function raised {type(err).__name__}: {err}") from None
     if result is Ellipsis:
         raise NotAttempted
     if result is None:
-        raise Wrong(f"On {case}, your function returned None: did you forget `return`?")
-    for name, before, after in zip(names, args, copies, strict=False):
-        if name and not np.array_equal(before, after, equal_nan=True):
-            raise Wrong(f"On {case}, your function changed its input `{name}` in place; the "
-                        f"task says not to. Work on a copy ({name}.copy()).")
+        raise Wrong(f"On {case}, your function returned None: did you forget `return`? A "
+                    "function without a `return` line gives back None; end it with "
+                    "`return <your result>`.")
+    for i, (before, after) in enumerate(zip(args, inputs, strict=True)):
+        if how := _what_changed(before, after):
+            name = names[i] if i < len(names) and names[i] else f"argument {i + 1}"
+            copy = f"list({name})" if isinstance(before, list) else f"{name}.copy()"
+            raise Wrong(f"On {case}, your function changed its input `{name}` in place: {how}\n"
+                        f"The caller still needs `{name}` as it was. Work on a copy "
+                        f"(`{copy}`) or build a new result.")
     return result
 
 
@@ -234,22 +388,21 @@ def as_array(value: Any, case: str, what: str) -> np.ndarray:
                     f"expected {what}.") from None
 
 
-def function_checker(cases: Cases, compare: Compare, remark: str, *, show_args: bool = False,
-                     unchanged: tuple[str, ...] = ()) -> Checker:
+def function_checker(cases: Cases, compare: Compare, remark: str, *,
+                     show_args: bool = False) -> Checker:
     """A checker that runs the answer and the reference on every case and compares the two.
 
     ``cases()`` makes the ``(description, args)`` pairs when ``check`` runs, never at import.
-    ``show_args`` adds the argument values to the case in messages; the arguments named in
-    ``unchanged`` must not be changed in place.
+    ``show_args`` adds the argument values to the case in messages. An answer that changes
+    any of its inputs in place fails, with the input named (see :func:`call_answer`).
     """
     def checker(answer: Any, reference: Callable) -> str:
         names = tuple(inspect.signature(reference).parameters)
-        keep = tuple(n if n in unchanged else "" for n in names)
         for case, args in cases():
             if show_args:
                 shown = (f"{n} = {list(a)}" for n, a in zip(names, args, strict=False))
                 case += " (" + ", ".join(shown) + ")"
-            given = call_answer(answer, args, case, keep)
+            given = call_answer(answer, args, case, names)
             compare(reference(*args), given, args, case)
         return remark
 

@@ -90,7 +90,8 @@ def _seeding_runs(answer: Any, X: np.ndarray, n_clusters: int, seeds: Any) -> li
     runs = []
     for seed in seeds:
         case = f"{len(X)} points, n_clusters={n_clusters}, rng=np.random.default_rng({seed})"
-        given = core.call_answer(answer, (X, n_clusters, np.random.default_rng(seed)), case)
+        given = core.call_answer(answer, (X, n_clusters, np.random.default_rng(seed)), case,
+                                 ("X", "n_clusters", "rng"))
         centres = core.as_array(given, case, "an array of centres, one row per cluster")
         if centres.shape != (n_clusters, X.shape[1]):
             raise core.Wrong(f"On {case}: expected centres of shape {(n_clusters, X.shape[1])}, "
@@ -125,45 +126,96 @@ def _check_seeding_basics(answer: Any, reference: Callable) -> None:
                          "drawn at random with rng (e.g. X[rng.integers(len(X))]).")
 
 
-def _check_seeding_weights(answer: Any) -> str:
-    """D², not D; sampled, not farthest-first; the distance to the nearest centre so far."""
+#: The ways of picking the next centre that the check tells apart: D², D, uniform, farthest
+_PICK_RULES = {"D² (k-means++)": 2.0, "D (not squared)": 1.0, "uniform": 0.0,
+               "always the farthest": np.inf}
+_PICK_ADVICE = {
+    "D (not squared)": "Your picks match weights D, the distance itself. Weight each point by "
+                       "its *squared* distance to the nearest centre chosen so far.",
+    "uniform": "Your picks match uniform sampling, which ignores the distances. Weight each "
+               "point by its *squared* distance to the nearest centre chosen so far.",
+    "always the farthest": "Your picks match always taking the farthest point: that is "
+                           "'farthest-first', not k-means++. Sample with "
+                           "rng.choice(len(X), p=...), so that a far point is likely, not certain.",
+}
+
+
+def _pick_probabilities(X: np.ndarray, first: int, power: float) -> np.ndarray:
+    """Chance of each row of X to be the second centre when row ``first`` is the first one and
+    rows are weighted by D**power (power=inf: always the farthest row)."""
+    dist = np.sqrt(((X - X[first]) ** 2).sum(axis=1))
+    if np.isinf(power):
+        weight = (dist == dist.max()).astype(float)
+    else:
+        weight = dist**power
+        weight[dist == 0] = 0.0  # the first centre itself, also for uniform (0 ** 0 is 1)
+    return weight / weight.sum()
+
+
+def _check_d_squared(answer: Any) -> str:
+    """A chi-square test: are the second centres drawn with D² weights? Names the rule they
+    follow instead (D, uniform, farthest-first), judged by likelihood."""
     noise = np.random.default_rng(1).normal(scale=0.01, size=(40, 2))
     # 30 points near (0, 0), 10 near (1, 0), and two far points at x = 9 and x = 10
     Y = np.concatenate([noise[:30], noise[30:] + np.array([1.0, 0.0]), [[9.0, 0], [10.0, 0]]])
-    runs = [c for c in _seeding_runs(answer, Y, 2, range(300)) if c[0, 0] < 5.0]
-    far = [c[1] for c in runs if c[1, 0] > 5.0]
-    data = ("On data with 30 points near (0, 0), 10 near (1, 0) and two far points at x = 9 "
-            "and x = 10, n_clusters=2, when the first centre was not a far point, your second")
-    if len(far) < 0.8 * len(runs):
-        raise core.Wrong(f"{data} was a far point in {len(far) / len(runs):.0%} of the seeds; "
-                         "k-means++ (D² weights) gives about 92%, D weights (not squared) "
-                         "about 58%, uniform sampling 5%. Weight each point by its *squared* "
-                         "distance.")
-    nine_rate = np.mean([np.isclose(c[0], 9.0) for c in far])
-    if not 0.25 <= nine_rate <= 0.65:
-        raise core.Wrong(f"{data} was the point at x = 9 in {nine_rate:.0%} of the far picks; "
-                         "with D² sampling it is about 45% (81 / (81 + 100)). Always taking the "
-                         "farthest point is 'farthest-first', not k-means++: sample with "
-                         "rng.choice(len(X), p=...).")
+    group = np.repeat([0, 1, 2, 3], [30, 10, 1, 1])
+    n_runs = 300
+    observed = np.zeros(4)
+    expected = {rule: np.zeros(4) for rule in _PICK_RULES}
+    log_likelihood = dict.fromkeys(_PICK_RULES, 0.0)
+    for centres in _seeding_runs(answer, Y, 2, range(n_runs)):
+        first, second = (int(np.abs(Y - c).sum(axis=1).argmin()) for c in centres)
+        observed[group[second]] += 1
+        for rule, power in _PICK_RULES.items():
+            chance = _pick_probabilities(Y, first, power)
+            expected[rule] += np.bincount(group, chance, minlength=4)
+            log_likelihood[rule] += np.log(max(chance[second], 1e-300))
+    d2 = "D² (k-means++)"
+    chi2 = float(((observed - expected[d2]) ** 2 / expected[d2]).sum())
+    likeliest = max(log_likelihood, key=log_likelihood.get)
+    # 3 degrees of freedom: a right answer goes above 25 with a chance below 2e-5
+    if likeliest == d2 and chi2 <= 25.0:
+        return f"{n_runs} draws follow D² weights (chi-square {chi2:.1f}, 3 degrees of freedom)"
+    rows = [f"{'your centres':<22}" + "".join(f"{v:>13.0f}" for v in observed)]
+    rows += [f"{rule:<22}" + "".join(f"{v:>13.1f}" for v in counts)
+             for rule, counts in expected.items()]
+    header = f"{'':<22}" + "".join(f"{g:>13}" for g in
+                                   ("near (0, 0)", "near (1, 0)", "x = 9", "x = 10"))
+    advice = _PICK_ADVICE.get(likeliest, (
+        f"Your picks are closest to D², but too far from it for chance (a chi-square of "
+        f"{chi2:.0f}, where k-means++ stays below 25). Weight each point by its *squared* "
+        "distance and draw with rng.choice(len(X), p=weights / weights.sum())."))
+    raise core.Wrong("On 30 points near (0, 0), 10 near (1, 0), one at x = 9 and one at x = 10, "
+                     f"n_clusters=2, rng seeds 0 to {n_runs - 1}: where your second centre "
+                     "landed, and where each way of picking it would land it on average:\n"
+                     + "\n".join([header, *rows]) + "\n" + advice)
+
+
+def _check_nearest_centre(answer: Any) -> str:
+    """k = 3 on three far groups: only the distance to the *nearest* chosen centre (not to the
+    first or the last) puts the three centres in three groups every time."""
     corners = np.array([[0.0, 0.0], [100.0, 0.0], [50.0, 87.0]])
-    T = np.repeat(corners, 10, axis=0) + noise[:30]
+    T = np.repeat(corners, 10, axis=0) + np.random.default_rng(2).normal(scale=0.01, size=(30, 2))
     groups = [{int(np.abs(c - corners).sum(axis=1).argmin()) for c in centres}
               for centres in _seeding_runs(answer, T, 3, range(100))]
     spread = np.mean([len(g) == 3 for g in groups])
     if spread < 0.95:
-        raise core.Wrong("On 3 tight groups at the corners of a large triangle, n_clusters=3, "
-                         f"your 3 centres were in 3 different groups in {spread:.0%} of 100 "
-                         "seeds; k-means++ gives 100%. Weight each point by its distance to its "
-                         "*nearest* centre chosen so far (the minimum over all of them), not "
-                         "to the first or the last one.")
-    return (f"Your centres are rows of X, reproducible from the rng, and picked in proportion "
-            f"to D² ({len(far) / len(runs):.0%} far, {nine_rate:.0%} the nearer of the two).")
+        raise core.Wrong("On 3 tight groups of 10 points at the corners of a large triangle, "
+                         "n_clusters=3, rng seeds 0 to 99: your 3 centres were in 3 different "
+                         f"groups in {spread:.0%} of the seeds.\nexpected: 100% (k-means++)\n"
+                         f"given:    {spread:.0%}\nWeighting by the distance to the first (or "
+                         "the last) centre only does it about half of the time. Weight each point by its "
+                         "distance to its *nearest* centre chosen so far (the minimum over all "
+                         "of them), not to the first or the last one.")
+    return "with k = 3, each new centre keeps away from all the centres chosen so far"
 
 
 def _plusplus_checker(answer: Any, reference: Callable) -> str:
     """Check k-means++ seeding by its properties, as its output is random."""
     _check_seeding_basics(answer, reference)
-    return _check_seeding_weights(answer)
+    weights = _check_d_squared(answer)
+    nearest = _check_nearest_centre(answer)
+    return (f"Your centres are rows of X, reproducible from the rng; {weights}; and {nearest}.")
 
 
 notebook02 = core.exercise_set(

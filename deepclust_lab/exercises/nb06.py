@@ -82,8 +82,7 @@ notebook06 = core.exercise_set(
         gaps; `np.where(np.isnan(X), column_means, X)` (broadcasting the means across rows)
         fills them in one line.""",
         core.function_checker(_impute_cases, core.compare_array,
-                              "scikit-learn's SimpleImputer(strategy='mean') does the same.",
-                              unchanged=("X",)),
+                              "scikit-learn's SimpleImputer(strategy='mean') does the same."),
     ),
     core.Exercise(
         "06.contrast", "distance contrast",
