@@ -199,7 +199,7 @@ def fit_recipe(X: np.ndarray, s: Any, *, callbacks: Sequence[Any] | None = None,
     else:
         from deepclust_lab.training import callback_list
 
-        cbs = callback_list(callbacks, verbose, "UMAP runs")
+        cbs = callback_list(callbacks, verbose, "UMAP runs", unit="run")
         n_spaces = 2 if (s.embed == "auto" and codes is not None) else 1
         for cb in cbs:
             cb.set_params({"epochs": n_spaces * s.n_runs, "steps": 1, "verbose": 0})

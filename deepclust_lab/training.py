@@ -44,7 +44,7 @@ def predict_batched(model: keras.Model, X: np.ndarray, batch_size: int = 1024) -
 # callbacks
 # --------------------------------------------------------------------------------------------
 class ProgressBar(keras.callbacks.Callback):
-    """A ``tqdm.auto`` progress bar over epochs showing the loss.
+    """A ``tqdm.auto`` progress bar over epochs (or other steps) showing the loss.
 
     In a notebook it is a widget bar; in a terminal, text on stderr.
 
@@ -53,24 +53,31 @@ class ProgressBar(keras.callbacks.Callback):
     desc : str, default "training"
     leave : bool, default True
         Keep the finished bar on screen.
+    unit : str, default "epoch"
+        What one step of the bar is, as the rate shows it ("epoch/s"); "run" for the UMAP runs
+        of the "manifold" method, which Keras-style callbacks see as epochs.
     **tqdm_kwargs
         Passed on to ``tqdm.auto.tqdm`` (e.g. ``file=``, ``disable=``).
 
     Examples
     --------
-    >>> bar = ProgressBar(desc="autoencoder", disable=True)
+    >>> bar = ProgressBar(desc="UMAP runs", unit="run", disable=True)
+    >>> bar.unit
+    'run'
     """
 
-    def __init__(self, desc: str = "training", leave: bool = True, **tqdm_kwargs: Any) -> None:
+    def __init__(self, desc: str = "training", leave: bool = True, unit: str = "epoch",
+                 **tqdm_kwargs: Any) -> None:
         super().__init__()
-        self.desc, self.leave, self.tqdm_kwargs = desc, leave, tqdm_kwargs
+        self.desc, self.leave, self.unit, self.tqdm_kwargs = desc, leave, unit, tqdm_kwargs
         self.bar = None
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         from tqdm.auto import tqdm
 
         total = (self.params or {}).get("epochs")
-        self.bar = tqdm(total=total, desc=self.desc, unit="epoch", leave=self.leave, **self.tqdm_kwargs)
+        self.bar = tqdm(total=total, desc=self.desc, unit=self.unit, leave=self.leave,
+                        **self.tqdm_kwargs)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if self.bar is not None:
@@ -156,7 +163,9 @@ class EpochCallback(keras.callbacks.Callback):
 # --------------------------------------------------------------------------------------------
 # training
 # --------------------------------------------------------------------------------------------
-def callback_list(callbacks: Any, progress: bool, desc: str) -> list:
+def callback_list(callbacks: Any, progress: bool, desc: str, unit: str = "epoch") -> list:
+    """``callbacks`` as a checked list, with a :class:`ProgressBar` (``desc``, ``unit``) added
+    when ``progress`` is true and there is none yet."""
     if callbacks is None:
         callbacks = []
     elif isinstance(callbacks, keras.callbacks.Callback):
@@ -167,5 +176,5 @@ def callback_list(callbacks: Any, progress: bool, desc: str) -> list:
         if not isinstance(cb, keras.callbacks.Callback):
             raise TypeError(f"callbacks must be keras.callbacks.Callback objects, got {cb!r}")
     if progress and not any(isinstance(cb, ProgressBar) for cb in callbacks):
-        callbacks.append(ProgressBar(desc=desc))
+        callbacks.append(ProgressBar(desc=desc, unit=unit))
     return callbacks

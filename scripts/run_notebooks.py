@@ -25,6 +25,9 @@ def run(path: Path, timeout: int) -> float:
         timeout=timeout,
         kernel_name="python3",
         record_timing=False,  # no timestamps in cell metadata: re-runs change only outputs
+        # no saved widget state: pages without a kernel (GitHub, nbviewer, nbconvert) then show
+        # each widget's picture (its text/html snapshot) instead of an empty live view
+        store_widget_state=False,
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()

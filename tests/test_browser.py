@@ -2,9 +2,11 @@
 
 A JupyterLab server is started on 127.0.0.1 with a random token in a temporary directory
 holding a small widget notebook (built below); the notebook is opened, Run All is chosen from
-the Run menu, and then: Retrain advances the progress bar and fills the metrics table; Stop ends
-a long run; hovering a point of the explorer shows its image; a legend click shows the cluster's
-members. Screenshots go to docs/images/ (used by the README). The server is stopped by its PID.
+the Run menu, and then: before a Retrain the lab shows placeholders, no broken image; Retrain
+advances the progress bar and fills the metrics table; Stop ends a long run and names the epoch
+reached; the stepper's "k-means++" is not cut; hovering a point of the explorer shows its image;
+a legend click shows the cluster's members; the explorer's colours are those Python computed.
+Screenshots go to docs/images/ (used by the README). The server is stopped by its PID.
 
 Chromium comes from the system (``make browser-deps`` / scripts/ensure-chromium), never from
 ``playwright install``. Without it the module is skipped locally, and fails on CI.
@@ -35,12 +37,12 @@ CHROMIUM_ARGS = [
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT / "docs" / "images"
 NOTEBOOK = "widgets_browser_test.ipynb"
-# The notebook the browser runs: two ClusterLabs (a fast one, and a long run to stop) and an
-# explorer of K-means clusters on digits.
+# The notebook the browser runs: two ClusterLabs (a fast one, and a long run to stop), an
+# explorer of K-means clusters on digits, and a K-means stepper.
 CELLS = [
     "from deepclust_lab.data import load_dataset\n"
     "from deepclust_lab.kmeans import KMeans\n"
-    "from deepclust_lab.widgets import ClusterLab, EmbeddingExplorer",
+    "from deepclust_lab.widgets import ClusterLab, EmbeddingExplorer, KMeansStepper",
     'lab = ClusterLab("digits", preset="fast", title="ClusterLab: fast demo")\nlab',
     "# long enough to press Stop in the middle\n"
     'slow_lab = ClusterLab("digits", preset="fast", epochs=3000, title="ClusterLab: long run")\n'
@@ -49,6 +51,7 @@ CELLS = [
     "labels = KMeans(n_clusters=10, random_state=0).fit_predict(digits.X)\n"
     "explorer = EmbeddingExplorer.from_dataset(digits, labels, max_points=1000)\n"
     "explorer",
+    "KMeansStepper('blobs', n_clusters=3)",
 ]
 # JupyterLab user settings for the test server: no news pop-up, every cell rendered.
 LAB_SETTINGS = {
@@ -211,6 +214,12 @@ def test_retrain_shows_progress_and_metrics(page):
 
     lab = _lab(page, 0)
     lab.scroll_into_view_if_needed()
+    # before the first Retrain: two placeholder pictures, 640 px wide, and no broken image
+    images = lab.locator("img")
+    expect(images).to_have_count(2)
+    sizes = images.evaluate_all(
+        "(all) => all.map((img) => [img.complete, img.naturalWidth, img.clientWidth])")
+    assert all(done and natural == shown == 640 for done, natural, shown in sizes), sizes
     before = lab.locator(".dcl-metrics").inner_text()
     assert "—" in before
     # record every progress-bar width and status line the page shows while training runs
@@ -261,6 +270,23 @@ def test_stop_ends_a_long_run(page):
     expect(lab.get_by_role("button", name="Re-cluster")).to_be_enabled()
 
 
+def test_stepper_shows_its_whole_init_labels(page):
+    stepper = page.locator(".dcl-kmeans-stepper")
+    stepper.scroll_into_view_if_needed()
+    button = stepper.get_by_role("button", name="k-means++")
+    # the label fits its button: nothing cut to "k-means…"
+    assert button.evaluate("(b) => b.scrollWidth <= b.clientWidth"), button.inner_text()
+    assert button.inner_text().strip() == "k-means++"
+
+
+def test_explorer_colours_come_from_python(page):
+    explorer = page.locator(".dcl-explorer")
+    explorer.scroll_into_view_if_needed()
+    swatches = explorer.locator(".dcl-swatch").evaluate_all(
+        "(all) => all.map((s) => getComputedStyle(s).backgroundColor)")
+    assert len(swatches) == 10 and len(set(swatches)) == 10, swatches  # ten digits, ten colours
+
+
 def test_explorer_hover_shows_the_image_and_click_shows_the_cluster(page):
     from playwright.sync_api import expect
 
@@ -296,3 +322,42 @@ def test_server_log_is_clean(jupyter_server, page):
     log = jupyter_server["log"].read_text(errors="replace")
     assert "Traceback" not in log, log[-3000:]
 
+
+
+@pytest.mark.parametrize("name", ["02_kmeans_from_scratch.ipynb", "04_deep_clustering_pipeline.ipynb"])
+def test_exported_html_shows_a_picture_of_every_widget_offline(name, tmp_path):
+    """`jupyter nbconvert --to html` of a committed notebook, opened in Chromium with every
+    request but file:// refused: each widget output shows its snapshot, a loaded image."""
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / name
+    widgets_shown = sum("application/vnd.jupyter.widget-view+json" in output.get("data", {})
+                        for cell in json.loads(notebook.read_text())["cells"]
+                        for output in cell.get("outputs", []))
+    assert widgets_shown >= 1
+    subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", "--output-dir",
+                    str(tmp_path), str(notebook)], check=True, capture_output=True, timeout=300)
+    page_file = tmp_path / notebook.with_suffix(".html").name
+    refused = []
+
+    def offline(route):
+        if route.request.url.startswith("file:"):
+            return route.continue_()
+        refused.append(route.request.url)
+        return route.abort()
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.route("**/*", offline)
+            page.goto(page_file.as_uri(), wait_until="load")
+            snapshots = page.locator(".dcl-snapshot")
+            assert snapshots.count() == widgets_shown
+            for i in range(widgets_shown):
+                image = snapshots.nth(i).locator("img").first
+                assert image.evaluate("img => img.complete && img.naturalWidth") > 100
+        finally:
+            browser.close()
+    assert not any("html-manager" in url for url in refused), refused  # no widget CDN asked

@@ -2,19 +2,23 @@
 
 Every public name gets a small call that exercises it; each call asserts what was drawn
 (titles, number of artists). Every helper must never print, must keep the one signature style
-and must write no text smaller than 11 pt (projector).
+and must write no text smaller than 12 pt (projector). The palette is checked to stay
+distinct under simulated colour-vision deficiencies, and clusters aligned to classes to take
+their classes' colours.
 """
 
 from __future__ import annotations
 
 import doctest
 import inspect
+import itertools
 from collections import namedtuple
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.axes import Axes
+from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
@@ -55,6 +59,12 @@ def _titles(fig: Figure) -> list[str]:
     return [ax.get_title() for ax in fig.axes]
 
 
+def _scatter_colours(ax: Axes) -> dict[str, str]:
+    """Legend text (the label) -> the colour its points are drawn in."""
+    return {c.get_label(): to_hex(c.get_facecolor()[0]) for c in ax.collections
+            if not c.get_label().startswith("_")}
+
+
 def _marks(fig: Figure) -> dict[str, list[str]]:
     """First word of each panel title -> the 'k = ...' marks written in that panel."""
     return {ax.get_title().split()[0].rstrip(","): [t.get_text() for t in ax.texts]
@@ -65,6 +75,7 @@ def _marks(fig: Figure) -> dict[str, list[str]]:
 def case_PALETTE(points, history):
     palette = plotting.PALETTE
     assert len(palette) >= 10  # the ten digits get ten colours
+    assert len(palette) == 12  # and k = 11 or 12 still has a colour per cluster
     assert len({c.lower() for c in palette}) == len(palette)
     assert all(len(c) == 7 and c.startswith("#") and int(c[1:], 16) >= 0 for c in palette)
     # the widget explorer draws cluster i in palette[i] too: PALETTE is its single source
@@ -72,12 +83,30 @@ def case_PALETTE(points, history):
 
 
 def case_cluster_style(points, history):
-    # cluster id i -> colour i, and a distinct marker for each of the first nine ids
-    assert [plotting.cluster_style(j)[0] for j in range(10)] == list(plotting.PALETTE)
-    assert len({plotting.cluster_style(j)[1] for j in range(9)}) == 9
-    styles = {plotting.cluster_style(j) for j in range(90)}
-    assert len(styles) == 90  # many clusters stay distinguishable (colour x marker)
+    # cluster id i -> colour i, and a distinct marker for each of the first eleven ids
+    assert [plotting.cluster_style(j)[0] for j in range(12)] == list(plotting.PALETTE)
+    assert len({plotting.cluster_style(j)[1] for j in range(11)}) == 11
+    styles = {plotting.cluster_style(j) for j in range(132)}
+    assert len(styles) == 132  # many clusters stay distinguishable (colour x marker)
     assert plotting.cluster_style(-1) == (_style.NOISE_COLOR, "x")
+
+
+def case_cluster_colors(points, history):
+    palette = plotting.PALETTE
+    # without classes, cluster i is palette[i]; noise is grey
+    assert plotting.cluster_colors([3, 0, -1]) == {0: palette[0], 3: palette[3],
+                                                   -1: _style.NOISE_COLOR}
+    # with classes, each cluster takes the colour of the class it is matched to (Hungarian)
+    y = np.repeat(np.arange(10), 5)
+    clusters = (y * 7 + 3) % 10  # the same groups, renumbered: class c is cluster 7c+3 mod 10
+    colours = plotting.cluster_colors(clusters, y)
+    assert all(colours[(c * 7 + 3) % 10] == palette[c] for c in range(10))
+    # a cluster left unmatched gets a colour no class has; noise stays noise
+    labels = np.where(np.arange(50) % 5 == 0, 10, clusters)
+    labels[:2] = -1
+    colours = plotting.cluster_colors(labels, y)
+    assert colours[10] not in {colours[c] for c in range(10)} | {_style.NOISE_COLOR}
+    assert colours[-1] == _style.NOISE_COLOR and len(set(colours.values())) == 12
 
 
 def case_plot_clusters(points, history):
@@ -160,7 +189,10 @@ def case_plot_confusion_matrix(points, history):
     y_true = np.array([0, 0, 0, 1, 1, 2, 2, 2])
     y_pred = np.array([2, 2, 2, 0, 0, 1, 1, 0])
     ax = plotting.plot_confusion_matrix(y_true, y_pred)
-    assert ax.get_xlabel() == "cluster" and ax.get_ylabel() == "true class"
+    assert ax.get_xlabel() == "cluster (matched class)" and ax.get_ylabel() == "true class"
+    # each column names its cluster and, below, the class it is matched to
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2\n(0)", "0\n(1)", "1\n(2)"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0", "1", "2"]
     matrix = ax.images[0].get_array()
     assert matrix.shape == (3, 3)
     assert matrix.sum() == len(y_true)
@@ -239,11 +271,11 @@ def test_public_name(name, points, history, capsys):
     CASES[name](points, history)
     out = capsys.readouterr()
     assert out.out == "" and out.err == "", "plot helpers must not print"
-    for number in plt.get_fignums():  # readable on a projector: no text under 11 pt
+    for number in plt.get_fignums():  # readable on a projector: no text under 12 pt
         texts = plt.figure(number).findobj(Text)
         small = {t.get_text(): t.get_fontsize() for t in texts
-                 if t.get_text() and t.get_visible() and t.get_fontsize() < 11}
-        assert not small, f"{name}: text smaller than 11 pt: {small}"
+                 if t.get_text() and t.get_visible() and t.get_fontsize() < 12}
+        assert not small, f"{name}: text smaller than 12 pt: {small}"
 
 
 HELPERS = [name for name in plotting.__all__ if name.startswith("plot_")]
@@ -352,3 +384,68 @@ def test_axes_helpers_draw_into_a_given_axes(points, history):
     for name, call in calls.items():
         _, ax = plt.subplots()
         assert call(ax) is ax, name
+
+
+# --------------------------------------------------------------------------- colours
+
+# Machado, Oliveira & Fernandes (2009), severity 1: linear-RGB matrices simulating each
+# dichromacy. The palette must stay distinct for these viewers too.
+_DICHROMACY = {
+    "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                   [-0.003882, -0.048116, 1.051998]],
+    "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                     [-0.011820, 0.042940, 0.968881]],
+    "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                   [0.004733, 0.691367, 0.303900]],
+}
+
+
+def _lab(colour: str, seen_as: list | None = None) -> np.ndarray:
+    """CIELAB (D65) of a hex colour, as a viewer with matrix ``seen_as`` would see it."""
+    rgb = np.asarray(to_rgb(colour))
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    if seen_as is not None:
+        linear = np.clip(np.asarray(seen_as) @ linear, 0.0, 1.0)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                    [0.0193, 0.1192, 0.9505]]) @ linear / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+@pytest.mark.parametrize("viewer", [None, *_DICHROMACY])
+def test_palette_stays_distinct_for_colour_blind_viewers(viewer):
+    seen_as = None if viewer is None else _DICHROMACY[viewer]
+    # (noise is told apart by its shape, a cross, so its grey is not held to this)
+    closest = min(np.linalg.norm(_lab(a, seen_as) - _lab(b, seen_as))
+                  for a, b in itertools.combinations(plotting.PALETTE, 2))
+    assert closest >= 15, f"two palette colours are only {closest:.1f} CIELAB units apart"
+
+
+def test_the_ten_digits_get_ten_colours():
+    y = np.arange(10).repeat(3)
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    colours = _scatter_colours(plotting.plot_embedding(X, y))
+    assert len(set(colours.values())) == 10
+    assert colours["0"] != colours["8"] and colours["1"] != colours["9"]
+
+
+def test_clusters_aligned_to_classes_get_the_class_colours(points):
+    X, y, centers = points
+    renumbered = (y + 1) % 3  # the same three groups under other numbers
+    by_class = _scatter_colours(plotting.plot_clusters(X, y))
+    expected = {str((c + 1) % 3): by_class[str(c)] for c in range(3)}
+    for ax in (plotting.plot_clusters(X, renumbered, true_labels=y, centers=centers[[2, 0, 1]]),
+               plotting.plot_embedding(X, renumbered, true_labels=y)):
+        assert _scatter_colours(ax) == expected
+    # the centre of cluster j is drawn in cluster j's colour (here: class j - 1's)
+    ax = plotting.plot_clusters(X, renumbered, true_labels=y, centers=centers[[2, 0, 1]])
+    centre_colours = [to_hex(c.get_facecolor()[0]) for c in ax.collections[3:]]
+    assert centre_colours == [expected[str(j)] for j in range(3)]
+    # the same blob keeps its colour from method to method in a comparison grid
+    fig = plotting.plot_method_comparison({"three": (X, y)},
+                                          {"three": {"truth": y, "renumbered": renumbered}})
+    truth, other = (_scatter_colours(ax) for ax in fig.axes)
+    assert {other[str((c + 1) % 3)] for c in range(3)} == set(truth.values())
+    assert all(other[str((c + 1) % 3)] == truth[str(c)] for c in range(3))
+    # without true labels, colours follow the cluster ids
+    assert _scatter_colours(plotting.plot_clusters(X, renumbered)) == by_class

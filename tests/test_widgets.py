@@ -151,12 +151,14 @@ class _SlowClusterer:
     """Stand-in for DeepClusterer: 'trains' for many epochs through the real Keras callbacks'
     entry points, so the lab's thread, progress, Stop and errors are tested in isolation."""
 
-    def __init__(self, callbacks, n_clusters, epochs=200, epoch_seconds=0.01, fail_at=None):
+    def __init__(self, callbacks, n_clusters, epochs=200, epoch_seconds=0.01, fail_at=None,
+                 refine_until_stop=False):
         self.callbacks = callbacks
         self.n_clusters = n_clusters
         self.epochs = epochs
         self.epoch_seconds = epoch_seconds
         self.fail_at = fail_at
+        self.refine_until_stop = refine_until_stop  # a phase 2 (DEC) that runs until Stop
         self.started = threading.Event()
 
     def fit(self, X):
@@ -173,6 +175,13 @@ class _SlowClusterer:
                 raise FloatingPointError("loss became NaN at epoch 3")
             time.sleep(self.epoch_seconds)
             progress.on_epoch_end(epoch, {"loss": 1.0 / (epoch + 1)})
+        if self.refine_until_stop:
+            progress.on_train_begin()
+            for update in range(10_000):
+                if stopper.requested:
+                    break
+                time.sleep(self.epoch_seconds)
+                progress.on_epoch_end(update, {"loss": 0.5})
         self.embedding_ = np.asarray(X[:, :4], dtype=float)
         self.labels_ = np.arange(len(X)) % self.n_clusters
         return self
@@ -269,7 +278,9 @@ def test_stop_ends_the_run_within_an_epoch(fake_lab):
     # training ended within the epoch that was running (then the partial result is drawn)
     assert at_stop <= lab.model.epoch <= at_stop + 1
     assert lab.result is not None and lab.result.epochs_run == lab.model.epoch
-    assert "Stopped after" in lab.status.value
+    # the status names the epoch the run reached, not the number asked for
+    assert f"Stopped after {lab.model.epoch} of 10000 epochs" in lab.status.value
+    assert lab.model.epoch < 10_000
     assert not lab.retrain_button.disabled and lab.stop_button.disabled
     assert lab.model.stop() is False  # nothing to stop any more
     # stopped -> running is allowed: the next Retrain starts normally
@@ -379,6 +390,103 @@ def test_recluster_reuses_the_embedding_and_is_fast(fake_lab):
     assert "Done re-clustered" in lab.status.value
 
 
+def _png_size(png: bytes) -> tuple[int, int]:
+    assert png.startswith(b"\x89PNG")
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def test_lab_shows_placeholders_until_the_first_result(fake_lab):
+    lab = fake_lab
+    for image in (lab.embedding_image, lab.confusion_image):
+        # a real picture ("press Retrain"), never an empty image (a broken-image icon)
+        assert _png_size(bytes(image.value)) == lab_module._IMAGE
+        assert image.layout.width == f"{lab_module._IMAGE[0]}px" and image.layout.display is None
+    placeholder = bytes(lab.embedding_image.value)
+    lab.model.epochs = 2
+    lab.retrain_button.click()
+    assert lab.wait(10) == "done"
+    # 640 px wide, shown one to one: readable from the back of a room
+    assert bytes(lab.embedding_image.value) != placeholder
+    assert _png_size(bytes(lab.embedding_image.value)) == lab_module._IMAGE
+
+
+def test_status_of_a_method_without_a_network_mentions_no_epochs(monkeypatch):
+    class NoNetwork:  # what DeepClusterer(method="kmeans") does: no callback is ever called
+        def __init__(self, **kwargs):
+            self.n_clusters = kwargs.get("n_clusters", 10)
+
+        def fit(self, X):
+            self.embedding_, self.labels_ = X, np.arange(len(X)) % self.n_clusters
+            return self
+
+    monkeypatch.setattr(lab_module, "DeepClusterer", NoNetwork)
+    lab = ClusterLab("digits", method="kmeans")
+    lab.retrain_button.click()
+    assert lab.wait(10) == "done", lab.model.error
+    status = lab.model.message
+    assert re.fullmatch(r"Done in \d+\.\d s: kmeans has no network to train, so no epochs\.",
+                        status), status
+    assert "of 1 epochs" not in status and "after" not in status
+    assert lab.progress.max == 1 and lab.model.n_epochs == 0
+
+
+def test_a_stop_after_the_training_says_where_it_came(monkeypatch):
+    monkeypatch.setattr(ClusterLabModel, "warm_up", lambda self: None)  # no real DEC here
+    monkeypatch.setattr(
+        ClusterLabModel, "_build_clusterer",
+        lambda self, callbacks: _SlowClusterer(callbacks, self.n_clusters, epochs=3,
+                                               refine_until_stop=True),
+    )
+    lab = ClusterLab("digits", method="dec", epochs=3)
+    lab.retrain_button.click()
+    assert _until(lambda: "DEC refinement: update" in lab.model.message, 10), lab.model.message
+    lab.stop_button.click()
+    assert lab.wait(10) == "stopped"
+    assert lab.model.message.startswith("Stopped during the DEC refinement, after all 3 epochs")
+
+
+def test_umap_progress_bar_counts_runs_not_epochs():
+    import io
+
+    from deepclust_lab.training import ProgressBar, callback_list
+
+    bar = callback_list(None, True, "UMAP runs", unit="run")[0]
+    assert isinstance(bar, ProgressBar) and bar.unit == "run"
+    out = io.StringIO()
+    bar = ProgressBar(desc="UMAP runs", unit="run", file=out, mininterval=0)
+    bar.set_params({"epochs": 2, "steps": 1, "verbose": 0})
+    bar.on_train_begin()
+    bar.on_epoch_end(0, {})
+    bar.on_train_end()
+    assert "run/s" in out.getvalue() or "s/run" in out.getvalue()
+    assert "epoch" not in out.getvalue()
+
+
+def test_widgets_and_plots_share_one_palette_and_colour_clusters_alike(digits_data):
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    from deepclust_lab.plotting import PALETTE, cluster_colors, plot_embedding
+
+    X, y = digits_data
+    labels = (y * 3 + 1) % 10  # the digits' own groups under other numbers
+    for truth in (None, y):
+        explorer = EmbeddingExplorer(X, labels, true_labels=truth, max_points=500)
+        assert explorer.palette == list(PALETTE) and len(set(PALETTE)) >= 10
+        _, ax = plt.subplots()
+        drawn = {c.get_label(): to_hex(c.get_facecolor()[0])
+                 for c in plot_embedding(X, labels, true_labels=truth, ax=ax).collections}
+        assert explorer.cluster_colors == drawn  # the explorer and plot_embedding agree
+    # with the true labels, cluster 3c+1 is drawn in digit c's colour, everywhere
+    assert all(explorer.cluster_colors[str((c * 3 + 1) % 10)] == PALETTE[c] for c in range(10))
+    assert cluster_colors(labels, y)[(8 * 3 + 1) % 10] != cluster_colors(labels, y)[1]
+    assert "cluster_colors" in explorer.get_state()  # synced to the front-end
+    js = (ROOT / "widgets" / "explorer.js").read_text()
+    assert "#3f90da" not in js.lower()  # the front-end keeps no palette of its own
+    # the stepper draws with the same helpers: 12 clusters, 12 colours
+    assert KMeansStepperModel.RANGES["n_clusters"][1] <= len(PALETTE)
+
+
 def test_lab_controls_are_linked_to_their_settings_with_one_range():
     lab = ClusterLab("digits")
     bound = {"dataset": lab.dataset, "method": lab.method, "preset": lab.preset,
@@ -399,10 +507,9 @@ def test_lab_controls_are_linked_to_their_settings_with_one_range():
     assert lab.augment.value is False
 
 
-@pytest.mark.parametrize("n_features, shape", [(64, (8, 8)), (256, (16, 16)), (784, (28, 28)),
-                                               (2, None), (10, None), (1, None)])
-def test_square_image_shape(n_features, shape):
-    assert lab_module.square_image_shape(n_features) == shape
+def test_lab_image_shape_is_the_datasets_or_the_kits_one_rule():
+    assert ClusterLabModel(dataset="digits").image_shape == (8, 8)
+    assert ClusterLabModel(dataset="blobs").image_shape is None
 
 
 @pytest.mark.parametrize("augment", [True, False])
@@ -532,8 +639,9 @@ def test_explorer_traitlets_hold_the_data(digits_data):
     assert explorer.image_shape == [8, 8] and len(explorer.images) == n * 64
     # pixels scaled 0..16 -> 0..255
     np.testing.assert_array_equal(explorer.image_of(5), np.round(X[5].reshape(8, 8) / 16 * 255))
-    kit_palette = list(__import__("deepclust_lab.plotting").plotting.PALETTE)
-    assert explorer.palette[:len(kit_palette)] == kit_palette
+    from deepclust_lab.plotting import PALETTE
+
+    assert explorer.palette == list(PALETTE)  # the kit's one palette, not a copy of its own
     state = explorer.get_state()  # what goes over the wire
     assert state["images"] == explorer.images and state["selected_cluster"] is None
 
@@ -647,3 +755,20 @@ def test_clusterlab_warms_up_in_the_background_and_retrain_waits_for_it(monkeypa
     release.set()
     assert lab.wait(10) == "done", lab.model.error
     assert not lab.model._warming.is_alive()
+
+
+def test_every_widget_carries_a_picture_for_pages_without_a_kernel(digits):
+    """Beside the live view, each display bundle holds a self-contained HTML snapshot (inline
+    PNGs, no script, no CDN), which GitHub, nbviewer and nbconvert show."""
+    X, y = digits
+    shown = [KMeansStepper("blobs", n_clusters=3, seed=1), ClusterLab("digits", preset="fast"),
+             EmbeddingExplorer(X[:100, :2], y[:100], title="two pixels")]
+    for widget in shown:
+        bundle = widget._repr_mimebundle_()
+        bundle = bundle[0] if isinstance(bundle, tuple) else bundle
+        assert "application/vnd.jupyter.widget-view+json" in bundle
+        snapshot = bundle["text/html"]
+        assert "data:image/png;base64," in snapshot and "<script" not in snapshot
+        assert "http" not in snapshot  # nothing to fetch
+    assert shown[1]._snapshot().count("<img") == 2  # before Retrain: both placeholders
+    assert "two pixels" in shown[2]._snapshot()

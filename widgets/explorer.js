@@ -3,12 +3,16 @@
 // Plain DOM + SVG, no libraries and no network: it works as-is in JupyterLab,
 // Notebook 7 and VS Code with no build step. Python owns the data; this file only draws it:
 //   x, y            point coordinates (2-D view of the embedding)
-//   labels          cluster id per point (colour)
+//   labels          cluster id per point
+//   cluster_colors  colour of each cluster (keys: the ids as text), computed in Python so
+//                   that the explorer and the kit's plots colour a cluster alike
+//   palette         the kit's palette (deepclust_lab.plotting.PALETTE), for any other id
 //   true_labels     true class per point, or [] when unknown
 //   images          bytes, one uint8 greyscale image per point (image_shape[0] * image_shape[1])
 //   selected_cluster  the selection; Python derives selected_indices (rows of the data) from it
 const SVG_NS = "http://www.w3.org/2000/svg";
-const SIZE = { width: 520, height: 400, margin: 16 };
+const SIZE = { width: 640, height: 480, margin: 16 };
+const POINT_RADIUS = 4; // in SVG units, large enough to see from the back of a room
 const HOVER_RADIUS = 14; // in SVG units: how close the pointer must be to a point
 
 function svgElement(tag, attrs) {
@@ -61,6 +65,8 @@ function imageCanvas(model, index, scale) {
 }
 
 function colourOf(model, cluster) {
+  const mapped = (model.get("cluster_colors") || {})[String(cluster)];
+  if (mapped) return mapped;
   const palette = model.get("palette");
   if (!palette || palette.length === 0) return "#555";
   return palette[((cluster % palette.length) + palette.length) % palette.length];
@@ -118,14 +124,16 @@ function render({ model, el }) {
     const group = svgElement("g", { class: "dcl-points" });
     circles = screen.map(([cx, cy], i) => {
       const circle = svgElement("circle", {
-        cx: cx.toFixed(1), cy: cy.toFixed(1), r: 3, fill: colourOf(model, labels[i]),
+        cx: cx.toFixed(1), cy: cy.toFixed(1), r: POINT_RADIUS, fill: colourOf(model, labels[i]),
         "data-index": i, "data-cluster": labels[i],
       });
       group.appendChild(circle);
       return circle;
     });
     svg.appendChild(group);
-    const ring = svgElement("circle", { r: 6, class: "dcl-hover-ring", visibility: "hidden" });
+    const ring = svgElement("circle", {
+      r: POINT_RADIUS + 3, class: "dcl-hover-ring", visibility: "hidden",
+    });
     svg.appendChild(ring);
   }
 
@@ -272,7 +280,8 @@ function render({ model, el }) {
 
   const redrawAll = () => drawAll();
   const redrawSelection = () => drawSelection();
-  const events = ["x", "y", "labels", "palette", "title", "images", "image_shape", "true_labels"];
+  const events = ["x", "y", "labels", "palette", "cluster_colors", "title", "images",
+    "image_shape", "true_labels"];
   for (const name of events) model.on(`change:${name}`, redrawAll);
   model.on("change:selected_cluster", redrawSelection);
   drawAll();

@@ -23,12 +23,15 @@ helper                      returns  draws
 
 The first six live in ``clusters.py``, the last five in ``embeddings.py``.
 
-Cluster ``i`` is drawn in colour ``PALETTE[i % 10]`` (a colour-blind-safe set, the same in the
-embedding explorer) with marker ``i % 9``; noise (``-1``) is a grey cross. Text is 11 pt or
-larger, to be read on a projector. The shared look lives in ``_style.py``.
+Cluster ``i`` is drawn in colour ``PALETTE[i % 12]`` (12 colour-blind-safe colours, the one
+palette of the kit: ClusterLab and the embedding explorer use it too) with marker ``i % 11``;
+noise (``-1``) is a grey cross. When true labels are given, clusters are matched to classes
+(Hungarian matching) and take their class's colour, so the same group keeps its colour from
+panel to panel (``cluster_colors``). Text is 12 pt or larger, to be read on a projector. The
+shared look lives in ``_style.py``.
 """
 
-from deepclust_lab.plotting._style import PALETTE, cluster_style
+from deepclust_lab.plotting._style import PALETTE, cluster_colors, cluster_style
 from deepclust_lab.plotting.clusters import (
     plot_clusters,
     plot_dataset_gallery,
@@ -46,7 +49,8 @@ from deepclust_lab.plotting.embeddings import (
 )
 
 __all__ = [
-    "PALETTE", "cluster_style", "plot_clusters", "plot_confusion_matrix", "plot_dataset_gallery",
-    "plot_embedding", "plot_images", "plot_inertia_curve", "plot_k_selection", "plot_kmeans_steps",
-    "plot_method_comparison", "plot_reconstructions", "plot_training_curve",
+    "PALETTE", "cluster_colors", "cluster_style", "plot_clusters", "plot_confusion_matrix",
+    "plot_dataset_gallery", "plot_embedding", "plot_images", "plot_inertia_curve",
+    "plot_k_selection", "plot_kmeans_steps", "plot_method_comparison", "plot_reconstructions",
+    "plot_training_curve",
 ]

@@ -16,9 +16,11 @@ from matplotlib.figure import Figure
 
 from deepclust_lab._checks import as_float_matrix
 
-#: Cluster colours: Petroff's 10-colour accessible sequence (arXiv:2107.02270, Matplotlib's
-#: "petroff10" style), chosen by a survey and checked for the common colour-vision deficiencies.
-#: Cluster ``i`` is drawn in ``PALETTE[i % 10]`` in every figure and in the embedding explorer.
+#: Cluster colours, the one palette of the kit (plots, ClusterLab, the embedding explorer).
+#: Petroff's 10-colour accessible sequence (arXiv:2107.02270, Matplotlib's "petroff10" style),
+#: then a violet and a navy chosen so that every pair of the 12 stays at least 17 CIELAB units
+#: apart for normal vision and under simulated protanopia, deuteranopia and tritanopia (the
+#: kit's tests check this). Style id ``i`` is drawn in ``PALETTE[i % 12]`` everywhere.
 PALETTE: tuple[str, ...] = (
     "#3f90da",  # blue
     "#ffa90e",  # orange
@@ -30,40 +32,109 @@ PALETTE: tuple[str, ...] = (
     "#b9ac70",  # khaki
     "#717581",  # slate
     "#92dadd",  # light cyan
+    "#6600ff",  # violet
+    "#335588",  # navy
 )
-#: One marker shape per cluster id too. Nine shapes against ten colours: a (colour, marker) pair
-#: repeats only after 90 clusters, and clusters stay apart in grey print.
-MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "*", "p", "<")
+#: One marker shape per style id too. Eleven shapes against twelve colours (coprime): a
+#: (colour, marker) pair repeats only after 132 clusters, and clusters stay apart in grey print.
+MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "*", "p", "<", ">", "h")
 NOISE_COLOR = "#b0b0b0"  # label -1 (DBSCAN / HDBSCAN noise), drawn as a cross
 
-# Font sizes in points, set per artist so Matplotlib's global rcParams stay untouched.
-TITLE, LABEL, TEXT = 15, 13, 11
+# Font sizes in points, set per artist so Matplotlib's global rcParams stay untouched: at
+# least 12 pt, for a projector.
+TITLE, LABEL, TEXT = 16, 14, 12
 
 
 def cluster_style(label: int) -> tuple[str, str]:
-    """Return the colour and the marker of cluster ``label``.
+    """Return the colour and the marker of style id ``label`` (a cluster id, or a class).
 
     Parameters
     ----------
     label : int
-        Cluster id; ``-1`` is noise (a light-grey cross).
+        Style id; ``-1`` is noise (a light-grey cross).
 
     Returns
     -------
     color : str
-        ``PALETTE[label % 10]``.
+        ``PALETTE[label % 12]``.
     marker : str
-        ``MARKERS[label % 9]``.
+        ``MARKERS[label % 11]``.
 
     Examples
     --------
-    >>> cluster_style(0), cluster_style(10), cluster_style(-1)
+    >>> cluster_style(0), cluster_style(12), cluster_style(-1)
     (('#3f90da', 'o'), ('#3f90da', 's'), ('#b0b0b0', 'x'))
     """
     label = int(label)
     if label < 0:
         return NOISE_COLOR, "x"
     return PALETTE[label % len(PALETTE)], MARKERS[label % len(MARKERS)]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _own_ids(values: list) -> dict[Any, int]:
+    """Integer labels are their own style id; other labels (text, booleans) go by position."""
+    return {v: int(v) if _is_int(v) else i for i, v in enumerate(values)}
+
+
+def style_ids(labels: Any, true_labels: Any = None) -> dict[Any, int]:
+    """The style id (see :func:`cluster_style`) of each distinct label.
+
+    Without ``true_labels`` a cluster id is its own style id. With them, each cluster is
+    matched to a class one-to-one by the Hungarian algorithm (the matching of
+    :func:`deepclust_lab.metrics.aligned_confusion_matrix`, as in cluster accuracy) and takes
+    that class's style id, so a cluster is drawn in the colour of the class it found, whatever
+    number it happened to get. Clusters left unmatched take the lowest ids no class uses; noise
+    (``-1``) stays noise.
+
+    Examples
+    --------
+    >>> style_ids([5, 5, 3, 3, 9], [0, 0, 1, 1, 1])
+    {3: 1, 5: 0, 9: 2}
+    >>> style_ids(["a", "b", "a"])
+    {'a': 0, 'b': 1}
+    """
+    labels = np.asarray(labels)
+    own = _own_ids(np.unique(labels).tolist())
+    if true_labels is None:
+        return own
+    truth = np.asarray(true_labels)
+    kept = labels != -1 if labels.dtype.kind in "iu" else np.ones(len(labels), dtype=bool)
+    if not kept.any():
+        return own
+    from deepclust_lab.metrics import aligned_confusion_matrix
+
+    _, classes, clusters = aligned_confusion_matrix(truth[kept], labels[kept])
+    class_ids = _own_ids(np.unique(truth).tolist())
+    n_matched = min(len(classes), len(clusters))
+    ids = {c: class_ids[k] for c, k in zip(clusters[:n_matched].tolist(),
+                                           classes[:n_matched].tolist(), strict=True)}
+    used = set(class_ids.values())
+    free = (i for i in range(len(used) + len(clusters)) if i not in used)
+    ids.update({c: next(free) for c in clusters[n_matched:].tolist()})
+    if -1 in own:
+        ids[-1] = -1
+    return dict(sorted(ids.items(), key=lambda item: (item[0] == -1, item[0])))
+
+
+def cluster_colors(labels: Any, true_labels: Any = None) -> dict[Any, str]:
+    """The colour of each distinct label, as every figure and widget of the kit draws it.
+
+    ``labels`` are cluster ids (or classes); with ``true_labels``, clusters take the colour of
+    the class they are matched to (see :func:`style_ids`). The embedding explorer colours its
+    points with this, so it agrees with :func:`~deepclust_lab.plotting.plot_embedding`.
+
+    Examples
+    --------
+    >>> cluster_colors([0, 1, 1])
+    {0: '#3f90da', 1: '#ffa90e'}
+    >>> cluster_colors([0, 0, 1, 1], true_labels=[1, 1, 0, 0])  # cluster 0 found class 1
+    {0: '#ffa90e', 1: '#3f90da'}
+    """
+    return {label: cluster_style(i)[0] for label, i in style_ids(labels, true_labels).items()}
 
 
 def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
@@ -127,28 +198,31 @@ def marker_size(n_points: int) -> float:
 
 
 def scatter_labels(ax: Axes, X: np.ndarray, labels: np.ndarray | None, *,
-                   s: float | None = None, alpha: float = 0.8) -> None:
-    """One scatter per label, styled by :func:`cluster_style`; noise (-1) comes last."""
+                   ids: Mapping[Any, int] | None = None, s: float | None = None,
+                   alpha: float = 0.8) -> None:
+    """One scatter per label, styled by :func:`cluster_style` of its style id (``ids``, by
+    default :func:`style_ids` of ``labels``); noise (-1) comes last."""
     s = marker_size(len(X)) if s is None else s
     if labels is None:
         ax.scatter(X[:, 0], X[:, 1], s=s, color=PALETTE[0], alpha=alpha, linewidths=0)
         return
-    values = sorted(np.unique(labels).tolist(), key=lambda v: v == -1)
-    for index, value in enumerate(values):
-        # integer ids keep their colour whatever other ids exist; other labels go by position
-        integer = isinstance(value, int) and not isinstance(value, bool)
-        noise = integer and value == -1
-        color, marker = cluster_style(value if integer else index)
+    ids = style_ids(labels) if ids is None else ids
+    for value in sorted(np.unique(labels).tolist(), key=lambda v: v == -1):
+        noise = _is_int(value) and value == -1
+        color, marker = cluster_style(ids[value])
         mask = labels == value
         ax.scatter(X[mask, 0], X[mask, 1], s=s * (0.6 if noise else 1.0), color=color,
                    marker=marker, alpha=alpha, linewidths=1.0 if noise else 0,
                    label="noise" if noise else str(value))
 
 
-def draw_centers(ax: Axes, centers: np.ndarray, *, size: float = 220) -> None:
-    """Centre ``j`` as a large black-edged cross in the colour of cluster ``j``."""
+def draw_centers(ax: Axes, centers: np.ndarray, *, ids: Mapping[Any, int] | None = None,
+                 size: float = 220) -> None:
+    """Centre ``j`` as a large black-edged cross in the colour of cluster ``j`` (style id
+    ``ids[j]`` when given)."""
     for j, center in enumerate(centers):
-        ax.scatter(center[0], center[1], s=size, marker="X", color=cluster_style(j)[0],
+        color = cluster_style(j if ids is None else ids.get(j, j))[0]
+        ax.scatter(center[0], center[1], s=size, marker="X", color=color,
                    edgecolors="black", linewidths=1.8, zorder=5)
 
 

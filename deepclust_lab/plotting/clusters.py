@@ -20,8 +20,8 @@ __all__ = [
 ]
 
 
-def plot_clusters(X: Any, labels: Any = None, *, centers: Any = None, ax: Axes | None = None,
-                  title: str | None = None, legend: bool = False) -> Axes:
+def plot_clusters(X: Any, labels: Any = None, *, true_labels: Any = None, centers: Any = None,
+                  ax: Axes | None = None, title: str | None = None, legend: bool = False) -> Axes:
     """Scatter 2-D points coloured by cluster, with optional cluster centres.
 
     Parameters
@@ -29,8 +29,11 @@ def plot_clusters(X: Any, labels: Any = None, *, centers: Any = None, ax: Axes |
     X : array-like of shape (n_samples, 2)
     labels : array-like of shape (n_samples,), optional
         Cluster ids; ``-1`` is noise (grey crosses). ``None`` draws every point alike.
+    true_labels : array-like of shape (n_samples,), optional
+        Known classes: each cluster is then drawn in the colour of the class it is matched to
+        (Hungarian matching, see :func:`~deepclust_lab.plotting.cluster_colors`).
     centers : array-like of shape (n_clusters, 2), optional
-        Drawn as large crosses in their cluster's colour.
+        Drawn as large crosses in their cluster's colour (centre ``j`` is cluster ``j``).
     ax : matplotlib Axes, optional
     title : str, optional
     legend : bool, default False
@@ -48,10 +51,13 @@ def plot_clusters(X: Any, labels: Any = None, *, centers: Any = None, ax: Axes |
     """
     X = st.points_2d(X, "X")
     y = None if labels is None else check_labels(labels, "labels", n_samples=len(X))
+    truth = None if true_labels is None or y is None else check_labels(
+        true_labels, "true_labels", n_samples=len(X))
+    ids = None if y is None else st.style_ids(y, truth)
     ax = st.new_axes(ax, (6, 5))
-    st.scatter_labels(ax, X, y)
+    st.scatter_labels(ax, X, y, ids=ids)
     if centers is not None:
-        st.draw_centers(ax, st.points_2d(centers, "centers"))
+        st.draw_centers(ax, st.points_2d(centers, "centers"), ids=ids)
     if legend and y is not None:
         st.legend(ax, markerscale=1.5)
     return st.decorate(ax, title, "feature 1", "feature 2")
@@ -349,6 +355,9 @@ def plot_method_comparison(
         Each a ``Dataset``, an ``(X, y)`` pair or a bare 2-D ``X``.
     predictions : mapping of data set name to mapping of method name to labels
         ``predictions[dataset][method]``; columns follow the methods of the first data set.
+        When a data set has true labels, each panel's clusters are drawn in the colours of the
+        classes they are matched to (Hungarian matching), so the same group keeps its colour
+        from method to method.
     scores : "ari", mapping or None, default "ari"
         Written in each panel's corner: the adjusted Rand index against the true labels,
         ``scores[dataset][method]``, or nothing.
@@ -385,7 +394,8 @@ def plot_method_comparison(
                 raise ValueError(f"predictions[{data_name!r}] has no entry for method {method!r}")
             labels = check_labels(predictions[data_name][method],
                                   f"predictions[{data_name!r}][{method!r}]", n_samples=len(X))
-            st.scatter_labels(ax, X, labels, s=st.marker_size(len(X)) * 0.5)
+            st.scatter_labels(ax, X, labels, ids=st.style_ids(labels, y),
+                              s=st.marker_size(len(X)) * 0.5)
             st.bare(ax)
             if text := _score_text(scores, y, labels, data_name, method):
                 ax.text(0.98, 0.03, text, transform=ax.transAxes, ha="right", va="bottom",

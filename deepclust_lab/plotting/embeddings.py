@@ -20,8 +20,9 @@ __all__ = [
 ]
 
 
-def plot_embedding(Z: Any, labels: Any = None, *, ax: Axes | None = None,
-                   title: str | None = None, legend: bool | None = None) -> Axes:
+def plot_embedding(Z: Any, labels: Any = None, *, true_labels: Any = None,
+                   ax: Axes | None = None, title: str | None = None,
+                   legend: bool | None = None) -> Axes:
     """Scatter an embedding, coloured by (true or cluster) labels; PCA to 2-D if wider.
 
     Parameters
@@ -29,6 +30,10 @@ def plot_embedding(Z: Any, labels: Any = None, *, ax: Axes | None = None,
     Z : array-like of shape (n_samples, n_dims)
         Codes from an encoder, or any features. Two columns are drawn as given.
     labels : array-like of shape (n_samples,), optional
+    true_labels : array-like of shape (n_samples,), optional
+        Known classes: each cluster of ``labels`` is then drawn in the colour of the class it is
+        matched to (Hungarian matching, see :func:`~deepclust_lab.plotting.cluster_colors`),
+        as the embedding explorer draws it.
     ax : matplotlib Axes, optional
     title : str, optional
         Default: "Embedding (PCA to 2-D)", or "Embedding" for 2-D input.
@@ -52,8 +57,10 @@ def plot_embedding(Z: Any, labels: Any = None, *, ax: Axes | None = None,
 
         Z = PCA(n_components=2, random_state=0).fit_transform(Z)
     y = None if labels is None else check_labels(labels, n_samples=len(Z))
+    truth = None if true_labels is None or y is None else check_labels(
+        true_labels, "true_labels", n_samples=len(Z))
     ax = st.new_axes(ax, (7, 5.5))
-    st.scatter_labels(ax, Z, y, alpha=0.7)
+    st.scatter_labels(ax, Z, y, ids=None if y is None else st.style_ids(y, truth), alpha=0.7)
     if legend is None:
         legend = y is not None and len(np.unique(y)) <= 12
     if legend and y is not None:
@@ -225,10 +232,11 @@ def plot_training_curve(history: Any, *, keys: Sequence[str] | None = None,
 def plot_confusion_matrix(y_true: Any, y_pred: Any, *, ax: Axes | None = None,
                           normalize: bool = False,
                           title: str = "Confusion matrix (clusters matched to classes)") -> Axes:
-    """Draw classes against clusters, the clusters reordered to match the classes.
+    """Draw classes (rows) against clusters (columns), each cluster under the class it matches.
 
     Uses :func:`deepclust_lab.metrics.aligned_confusion_matrix`, so a perfect clustering shows
-    a diagonal whatever numbers the clusters happened to get.
+    a diagonal whatever numbers the clusters happened to get. Each column is labelled with its
+    cluster id and, below it in brackets, the class it is matched to (``–``: none).
 
     Parameters
     ----------
@@ -246,8 +254,11 @@ def plot_confusion_matrix(y_true: Any, y_pred: Any, *, ax: Axes | None = None,
 
     Examples
     --------
-    >>> plot_confusion_matrix([0, 0, 1, 1, 2, 2], [2, 2, 0, 0, 1, 1]).get_xlabel()
-    'cluster'
+    >>> ax = plot_confusion_matrix([0, 0, 1, 1, 2, 2], [2, 2, 0, 0, 1, 1])
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('cluster (matched class)', 'true class')
+    >>> [" ".join(tick.get_text().split()) for tick in ax.get_xticklabels()]
+    ['2 (0)', '0 (1)', '1 (2)']
     """
     from deepclust_lab.metrics import aligned_confusion_matrix
 
@@ -264,9 +275,10 @@ def plot_confusion_matrix(y_true: Any, y_pred: Any, *, ax: Axes | None = None,
             ax.text(j, i, f"{value:.2f}" if normalize else f"{value:.0f}", ha="center",
                     va="center", fontsize=st.TEXT,
                     color="white" if value > matrix.max() / 2 else "black")
-    ax.set_xticks(range(n_cols), [str(c) for c in clusters])
+    matched = [str(classes[j]) if j < min(n_rows, n_cols) else "–" for j in range(n_cols)]
+    ax.set_xticks(range(n_cols), [f"{c}\n({m})" for c, m in zip(clusters, matched, strict=True)])
     ax.set_yticks(range(n_rows), [str(c) for c in classes])
     bar = ax.figure.colorbar(image, ax=ax, shrink=0.8)
     bar.set_label("fraction of class" if normalize else "count", fontsize=st.TEXT)
     bar.ax.tick_params(labelsize=st.TEXT)
-    return st.decorate(ax, title, "cluster", "true class")
+    return st.decorate(ax, title, "cluster (matched class)", "true class")

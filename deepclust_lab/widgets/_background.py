@@ -150,12 +150,13 @@ class BackgroundRun(HasTraits):
         self.state = final
 
 
-def training_progress(run: BackgroundRun, *, refining: str = "Refining"):
+def training_progress(run: BackgroundRun, *, refining: str = "Refining", step: str = "update"):
     """A Keras callback that reports to ``run``: every epoch, and within epochs by batch.
 
     The first ``fit`` (phase 1: the autoencoder) moves ``epoch``, ``progress`` and ``loss``; a
-    second one (phase 2: a DEC / IDEC refinement) only shows its updates in ``message``, which
-    starts with ``refining``.
+    second one (phase 2: a DEC / IDEC refinement, or the UMAP runs of "manifold") only shows
+    its steps in ``message``: ``"<refining>: <step> 3"``. The callback's ``phase`` tells which
+    one ran last (0: none).
     """
     from deepclust_lab.autoencoder import EpochCallback
 
@@ -191,7 +192,7 @@ def training_progress(run: BackgroundRun, *, refining: str = "Refining"):
         if callback.phase > 1:
             delta = logs.get("delta_label")
             changed = "" if delta is None else f" · {100 * float(delta):.1f}% labels changed"
-            run.message = f"{refining}: update {epoch + 1}{loss_text}{changed}"
+            run.message = f"{refining}: {step} {epoch + 1}{loss_text}{changed}"
             return
         run.mark("first_progress")
         run.mark("first_epoch")

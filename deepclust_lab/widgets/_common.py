@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from html import escape
 from typing import Any
 
 import ipywidgets as widgets
@@ -15,16 +17,9 @@ from deepclust_lab._checks import check_choice, check_int
 
 #: Seeds a widget accepts (and its seed box offers).
 SEED_RANGE = (0, 10**6)
-# Extra colours after the kit's palette, so that more clusters get distinct colours in the
-# widgets (which, unlike the static plots, do not vary the marker).
-_EXTRA_COLOURS = ("#999999", "#882255", "#44AA99", "#117733")
-
-
-def palette() -> list[str]:
-    """Cluster colours: ``deepclust_lab.plotting.PALETTE`` (colour-blind safe), then extras."""
-    from deepclust_lab.plotting import PALETTE
-
-    return [*PALETTE, *(c for c in _EXTRA_COLOURS if c not in PALETTE)]
+#: Pixels per inch of the widgets' figures. Their PNGs are shown one image pixel to one CSS
+#: pixel (96 a CSS inch), so a 12 pt label in a figure reads as 12 pt text on the page.
+DPI = 96
 
 
 @functools.lru_cache(maxsize=8)
@@ -47,13 +42,34 @@ def project_2d(Z: np.ndarray, random_state: int = 0) -> tuple[np.ndarray, Callab
     return pca.transform(Z), pca.transform
 
 
-def new_figure(width: float, height: float, ncols: int = 1):
-    """A matplotlib ``Figure`` and its axes, made without pyplot (so it is safe in threads)."""
+def new_figure(width: int, height: int, ncols: int = 1):
+    """A matplotlib ``Figure`` of ``width`` x ``height`` pixels and its axes, made without
+    pyplot (so it is safe in threads)."""
     from matplotlib.figure import Figure
 
     # "tight" rather than "constrained": half the drawing time, which Re-cluster waits for
-    fig = Figure(figsize=(width, height), dpi=80, layout="tight")
+    fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI, layout="tight")
     return fig, fig.subplots(1, ncols)
+
+
+@functools.lru_cache(maxsize=8)
+def placeholder_png(text: str, width: int, height: int) -> bytes:
+    """PNG of an empty ``width`` x ``height`` frame with ``text`` in the middle: what an image
+    of a widget shows before there is anything to draw (never a broken-image icon)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+    fig.patch.set_edgecolor("#bbbbbb")
+    fig.patch.set_linewidth(2)
+    fig.text(0.5, 0.5, text, ha="center", va="center", fontsize=16, color="#555555", wrap=True)
+    return figure_png(fig)
+
+
+def image(placeholder: str, width: int, height: int) -> widgets.Image:
+    """An image ``width`` pixels wide, shown 1:1 (narrower only when the page is), that shows
+    ``placeholder`` (:func:`placeholder_png`) until it is given a figure."""
+    return widgets.Image(value=placeholder_png(placeholder, width, height), format="png",
+                         layout=widgets.Layout(width=f"{width}px", max_width="100%"))
 
 
 def figure_png(fig) -> bytes:
@@ -61,6 +77,28 @@ def figure_png(fig) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=fig.dpi)
     return buffer.getvalue()
+
+
+def snapshot_html(title: str, pngs: Sequence[bytes], html: str = "") -> str:
+    """A self-contained HTML picture of a widget's current state: its images inline as PNG
+    data, no script, no CDN. Pages without a kernel show it instead of the live widget."""
+    images = "".join(f'<img alt="{escape(title)}" style="max-width:100%" src="data:image/png;'
+                     f'base64,{base64.b64encode(png).decode()}">' for png in pngs if png)
+    return (f'<div class="dcl-snapshot"><p><b>{escape(title)}</b> <i>(a picture of the widget '
+            f"as it was; run the notebook to use it)</i></p>{html}{images}</div>")
+
+
+class Snapshot:
+    """Mixin for a widget: its display bundle also carries ``text/html`` from
+    ``self._snapshot()``. Jupyter front-ends draw the live widget; GitHub, nbviewer and
+    ``jupyter nbconvert --to html`` (which skip a widget whose state was not saved) show the
+    picture."""
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)  # data, or (data, metadata) for anywidget
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        data["text/html"] = self._snapshot()
+        return bundle
 
 
 def check_setting(model: HasTraits, proposal: dict) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 import anywidget
 import numpy as np
 import traitlets
-from traitlets import Bytes, Float, Int, List, Unicode, Union, observe, validate
+from traitlets import Bytes, Dict, Float, Int, List, Unicode, Union, observe, validate
 
 from deepclust_lab._checks import as_float_matrix, check_int, check_labels
 from deepclust_lab.widgets import _common
@@ -53,7 +53,7 @@ def _images_to_bytes(images: Any, n: int, image_shape: Sequence[int] | None) -> 
     return np.round(scaled * 255).astype(np.uint8).tobytes(), shape
 
 
-class EmbeddingExplorer(anywidget.AnyWidget):
+class EmbeddingExplorer(_common.Snapshot, anywidget.AnyWidget):
     """A scatter of a 2-D embedding coloured by cluster, with images on hover (anywidget).
 
     Hovering a point shows that sample's image and true label; clicking a point or a legend
@@ -73,6 +73,11 @@ class EmbeddingExplorer(anywidget.AnyWidget):
     image_shape : tuple of int, optional
         ``(h, w)``; needed when images are rows.
     true_labels : array-like of shape (n_samples,), optional
+        When given, each cluster is coloured like the class it is matched to (Hungarian
+        matching), exactly as :func:`~deepclust_lab.plotting.plot_embedding` colours it with
+        the same ``true_labels``: ``cluster_colors`` comes from
+        :func:`deepclust_lab.plotting.cluster_colors`, ``palette`` is
+        ``deepclust_lab.plotting.PALETTE``.
     max_points : int, default=2000
         Larger inputs are subsampled (seeded) to keep the page light.
     random_state : int, default=0
@@ -99,7 +104,10 @@ class EmbeddingExplorer(anywidget.AnyWidget):
     true_labels = List(Union([Int(), Unicode()])).tag(sync=True)
     images = Bytes(b"").tag(sync=True)
     image_shape = List(Int()).tag(sync=True)
-    palette = List(Unicode()).tag(sync=True)
+    palette = List(Unicode(), help="deepclust_lab.plotting.PALETTE, the kit's one palette.").tag(
+        sync=True)
+    cluster_colors = Dict(value_trait=Unicode(), key_trait=Unicode(),
+                          help="Colour of each cluster, keyed by str(cluster id).").tag(sync=True)
     title = Unicode("").tag(sync=True)
     max_grid = Int(120).tag(sync=True)
     selected_cluster = Int(None, allow_none=True).tag(sync=True)
@@ -118,7 +126,10 @@ class EmbeddingExplorer(anywidget.AnyWidget):
         truth = None if true_labels is None else check_labels(true_labels, "true_labels",
                                                               n_samples=n)
         max_points = check_int(max_points, "max_points", low=1)
+        from deepclust_lab.plotting import PALETTE, cluster_colors  # pyplot only when used
+
         pixels, shape = _images_to_bytes(images, n, image_shape)
+        colors = cluster_colors(cluster_ids, truth)  # on every sample, as plot_embedding does
         keep = np.arange(n)
         if n > max_points:
             rng = np.random.default_rng(random_state)
@@ -130,7 +141,8 @@ class EmbeddingExplorer(anywidget.AnyWidget):
             x=view[keep, 0].tolist(), y=view[keep, 1].tolist(),
             labels=cluster_ids[keep].astype(int).tolist(),
             true_labels=[] if truth is None else truth[keep].tolist(),
-            images=pixels, image_shape=list(shape), palette=_common.palette(), title=title,
+            images=pixels, image_shape=list(shape), palette=list(PALETTE),
+            cluster_colors={str(c): colour for c, colour in colors.items()}, title=title,
             sample_indices=keep.tolist(), **kwargs,
         )
 
@@ -177,6 +189,14 @@ class EmbeddingExplorer(anywidget.AnyWidget):
         self.selected_indices = [] if cluster is None else [
             row for row, c in zip(self.sample_indices, self.labels, strict=True) if c == cluster
         ]
+
+    def _snapshot(self) -> str:
+        """The scatter as the front-end draws it (same colours), as a PNG in HTML."""
+        fig, ax = _common.new_figure(640, 480)
+        ax.scatter(self.x, self.y, s=10, c=[self.cluster_colors.get(str(c), "#b0b0b0")
+                                            for c in self.labels])
+        ax.set(xticks=[], yticks=[], title=self.title or "clusters")
+        return _common.snapshot_html(self.title or "EmbeddingExplorer", [_common.figure_png(fig)])
 
     def image_of(self, position: int) -> np.ndarray:
         """The uint8 image of the ``position``-th point shown (what the tooltip draws)."""

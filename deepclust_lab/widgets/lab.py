@@ -12,7 +12,6 @@ import dataclasses
 import functools
 import html
 import importlib
-import math
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
@@ -30,25 +29,17 @@ from deepclust_lab.widgets import _common
 from deepclust_lab.widgets._background import BackgroundRun, Stopped, training_progress
 from deepclust_lab.widgets.explorer import EmbeddingExplorer
 
-__all__ = ["LAB_DATASETS", "ClusterLab", "ClusterLabModel", "LabResult",
-           "render_lab_result", "square_image_shape"]
+__all__ = ["LAB_DATASETS", "ClusterLab", "ClusterLabModel", "LabResult", "render_lab_result"]
 
 LAB_DATASETS = ("digits", "mnist_test", "fashion_mnist", "blobs", "moons")
 PRESET_LABELS = {"fast": "fast demo", "full": "full"}  # how the preset menu names them
-_TRAINED_METHODS = ("ae-kmeans", "dec", "idec", "n2d")  # the others have no epochs to show
+# "manifold" trains an autoencoder too (DeepClusterer's embed="auto"); "kmeans" has no network
+_TRAINED_METHODS = ("ae-kmeans", "dec", "idec", "n2d", "manifold")
+# what follows the autoencoder's epochs, as the status names it: (the stage, one of its steps)
+_STAGES = {"dec": ("DEC refinement", "update"), "idec": ("IDEC refinement", "update"),
+           "manifold": ("UMAP runs", "run")}
+_IMAGE = (640, 520)  # pixels of each result image, shown 1:1, so a 12 pt label reads as 12 pt
 _TABLE_ROWS = ("ACC", "NMI", "ARI", "AMI", "purity", "silhouette (embedding)", "clusters found")
-
-
-def square_image_shape(n_features: int) -> tuple[int, int] | None:
-    """``(side, side)`` when ``n_features`` is a square number of pixels, else ``None``.
-
-    >>> square_image_shape(64), square_image_shape(256), square_image_shape(784)
-    ((8, 8), (16, 16), (28, 28))
-    >>> square_image_shape(2) is None
-    True
-    """
-    side = math.isqrt(n_features)
-    return (side, side) if side > 1 and side * side == n_features else None
 
 
 def _preset_epochs(preset: str) -> int:
@@ -132,7 +123,7 @@ class ClusterLabModel(BackgroundRun):
         kwargs.setdefault("epochs", _preset_epochs(preset))
         super().__init__(**kwargs)
         self._ready = True
-        self._stopper = None
+        self._stopper = self._progress = None
         self._warming: threading.Thread | None = None
         self.clusterer_ = None
 
@@ -217,9 +208,10 @@ class ClusterLabModel(BackgroundRun):
     @property
     def image_shape(self) -> tuple[int, ...] | None:
         """Of the dataset: its own, or inferred from a square pixel count (64 -> 8 x 8)."""
+        from deepclust_lab.images import infer_image_shape
+
         data = _common.load_cached(self.dataset)
-        return (tuple(data.image_shape) if data.image_shape
-                else square_image_shape(np.shape(data.X)[1]))
+        return tuple(data.image_shape) if data.image_shape else infer_image_shape(data.X.shape[1])
 
     def _retrain_job(self) -> str:
         from deepclust_lab.autoencoder import StopTraining
@@ -234,13 +226,24 @@ class ClusterLabModel(BackgroundRun):
             raise Stopped
         self.message = ("Building the autoencoder…" if self.n_epochs
                         else f"Clustering with {self.method!r} (no training epochs)…")
-        progress = training_progress(self, refining=f"Refining the clusters ({self.method.upper()})")
-        clusterer = self._build_clusterer([progress, self._stopper])
+        stage, step = _STAGES.get(self.method, ("clustering of the embedding", "step"))
+        self._progress = training_progress(self, refining=stage, step=step)
+        clusterer = self._build_clusterer([self._progress, self._stopper])
         clusterer.fit(np.asarray(data.X))
         self.clusterer_ = clusterer
         embedding = np.asarray(clusterer.embedding_, dtype=float)
         result = self._publish(embedding, np.asarray(clusterer.labels_), data.y)
-        return f"after {result.epochs_run} of {self.n_epochs} epochs in {result.seconds:.1f} s."
+        return self._retrain_summary(result.seconds, stage)
+
+    def _retrain_summary(self, seconds: float, stage: str) -> str:
+        """Status end: no epochs without a network; the epoch reached; where a late Stop came."""
+        took = f"in {seconds:.1f} s"
+        if not self.n_epochs:
+            return f"{took}: {self.method} has no network to train, so no epochs."
+        if self.stop_requested and self.epoch >= self.n_epochs:  # Stop came after the training
+            where = stage if self._progress.phase > 1 else "clustering of the embedding"
+            return f"during the {where}, after all {self.n_epochs} epochs, {took}."
+        return f"after {self.epoch} of {self.n_epochs} epochs {took}."
 
     def _recluster_job(self) -> str:
         previous = self.result
@@ -291,27 +294,29 @@ def _scores_html(scores: dict | None) -> str:
         text = "—" if value is None else str(int(value)) if name == "clusters found" else f"{value:.3f}"
         cells.append(f"<tr><th style='text-align:left;padding-right:1em'>{name}</th>"
                      f"<td style='text-align:right'>{text}</td></tr>")
-    return ("<table class='dcl-metrics-table'><thead><tr><th style='text-align:left'>metric"
-            "</th><th>value</th></tr></thead><tbody>" + "".join(cells) + "</tbody></table>")
+    return ("<table class='dcl-metrics-table' style='font-size:16px'><thead><tr>"
+            "<th style='text-align:left'>metric</th><th>value</th></tr></thead><tbody>"
+            + "".join(cells) + "</tbody></table>")
 
 
 def render_lab_result(result: LabResult) -> tuple[bytes, bytes | None]:
-    """PNGs of the 2-D embedding coloured by cluster, and of the confusion matrix (``None``
-    when the dataset has no true labels)."""
+    """PNGs (``_IMAGE`` pixels) of the 2-D embedding coloured by cluster, each cluster in its
+    matched class's colour, and of the confusion matrix (``None`` without true labels)."""
     from deepclust_lab.plotting import plot_confusion_matrix, plot_embedding
 
-    fig, ax = _common.new_figure(5.2, 4.4)
+    fig, ax = _common.new_figure(*_IMAGE)
     k = len(np.unique(result.labels))
-    plot_embedding(result.view_2d, result.labels, ax=ax,
-                   title=f"{result.dataset}: embedding (PCA view), {k} clusters")
+    # with true labels, a cluster takes its matched class's colour (as in the explorer)
+    plot_embedding(result.view_2d, result.labels, true_labels=result.y, ax=ax,
+                   title=f"{result.dataset}: {k} clusters (PCA view)")
     if result.y is None:
         return _common.figure_png(fig), None
-    fig_confusion, ax = _common.new_figure(5.2, 4.4)
-    plot_confusion_matrix(result.y, result.labels, ax=ax, title="confusion matrix")
+    fig_confusion, ax = _common.new_figure(*_IMAGE)
+    plot_confusion_matrix(result.y, result.labels, ax=ax, title="classes × clusters")
     return _common.figure_png(fig), _common.figure_png(fig_confusion)
 
 
-class ClusterLab(widgets.VBox):
+class ClusterLab(_common.Snapshot, widgets.VBox):
     """Retrain, re-cluster and stop a deep clustering pipeline from buttons (notebook 04).
 
     Controls for the dataset, method, preset, augmentation, embedding size, epochs, k and seed,
@@ -359,6 +364,7 @@ class ClusterLab(widgets.VBox):
         self.model.observe(self._result_changed, names=["result"])
         self._state_changed()
         self._progress_changed()
+        self._title = title or "ClusterLab"
         heading = [widgets.HTML(f"<h3 style='margin:0'>{title}</h3>")] if title else []
         super().__init__([
             *heading,
@@ -366,7 +372,8 @@ class ClusterLab(widgets.VBox):
             widgets.HBox([self.embedding_dim, self.epochs, self.n_clusters, self.seed]),
             widgets.HBox([self.retrain_button, self.recluster_button, self.stop_button]),
             widgets.HBox([self.progress, self.status]),
-            widgets.HBox([self.metrics, self.embedding_image, self.confusion_image]),
+            widgets.HBox([self.metrics, self.embedding_image, self.confusion_image],
+                         layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start")),
             self.output,
         ])
         self.add_class("dcl-cluster-lab")
@@ -410,8 +417,9 @@ class ClusterLab(widgets.VBox):
                                               layout=widgets.Layout(width="320px"))
         self.status = widgets.HTML()
         self.metrics = widgets.HTML(_scores_html(None))
-        self.embedding_image = widgets.Image(format="png", layout=widgets.Layout(width="416px"))
-        self.confusion_image = widgets.Image(format="png", layout=widgets.Layout(width="416px"))
+        self.embedding_image = _common.image("The embedding appears here:\npress Retrain", *_IMAGE)
+        self.confusion_image = _common.image("The confusion matrix appears here:\npress Retrain",
+                                             *_IMAGE)
         self.output = widgets.Output(layout=widgets.Layout(max_height="240px", overflow="auto"))
         for shown, css_class in ((self.progress, "dcl-progress"), (self.status, "dcl-status"),
                                  (self.metrics, "dcl-metrics"), (self.output, "dcl-output")):
@@ -461,12 +469,18 @@ class ClusterLab(widgets.VBox):
         self.progress.value = min(model.progress, self.progress.max)
         colour = {"failed": "#D55E00", "stopped": "#E69F00", "done": "#009E73"}.get(
             model.state, "inherit")
+        text = html.escape(model.message, quote=False)
         self.status.value = (f"<span class='dcl-state' data-state='{model.state}' "
-                             f"style='color:{colour}'>{html.escape(model.message, quote=False)}</span>")
+                             f"style='color:{colour};font-size:16px'>{text}</span>")
 
     def _error_changed(self, change) -> None:
         if change["new"]:
             self.output.append_stderr(change["new"])
+
+    def _snapshot(self) -> str:
+        confusion = self.confusion_image.layout.display != "none"
+        return _common.snapshot_html(self._title, [self.embedding_image.value, confusion and
+                                     self.confusion_image.value], self.status.value + self.metrics.value)
 
     def _result_changed(self, change) -> None:
         result = change["new"]

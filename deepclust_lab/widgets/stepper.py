@@ -120,33 +120,30 @@ class KMeansStepperModel(HasTraits):
 
 def render_kmeans_step(model: KMeansStepperModel, step: int | None = None) -> bytes:
     """PNG of one K-means step (``model.step`` by default): points, centroids and their paths,
-    and the inertia curve."""
+    and the inertia curve, drawn by the kit's plot helpers (one palette, projector fonts)."""
+    from deepclust_lab.plotting import cluster_style, plot_clusters, plot_inertia_curve
+
     step = model.step if step is None else step
-    colours = _common.palette()
-    fig, (ax, ax_curve) = _common.new_figure(9.5, 4.0, ncols=2)
-    labels = np.asarray(model.history[step].labels)
-    ax.scatter(model.points_2d[:, 0], model.points_2d[:, 1], s=12, alpha=0.6, linewidths=0,
-               c=[colours[int(c) % len(colours)] for c in labels])
+    fig, (ax, ax_curve) = _common.new_figure(820, 390, ncols=2)
     path = np.stack(model.centers_2d[: step + 1])  # (steps, k, 2)
     for j in range(path.shape[1]):
-        colour = colours[j % len(colours)]
         ax.plot(path[:, j, 0], path[:, j, 1], "-", color="black", lw=2.4, alpha=0.6)
-        ax.plot(path[:, j, 0], path[:, j, 1], "-", color=colour, lw=1.4)
-        ax.scatter(path[-1, j, 0], path[-1, j, 1], marker="X", s=200, color=colour,
-                   edgecolors="black", linewidths=1.2, zorder=3)
-    view = " (PCA view)" if model.X.shape[1] > 2 else ""
-    ax.set(title=f"{model.dataset}{view}: step {step} of {model.n_steps - 1}", xticks=[], yticks=[])
+        ax.plot(path[:, j, 0], path[:, j, 1], "-", color=cluster_style(j)[0], lw=1.4)
+    pca = model.X.shape[1] > 2
+    plot_clusters(model.points_2d, np.asarray(model.history[step].labels), centers=path[-1],
+                  ax=ax, title=f"{model.dataset}: step {step} of {model.n_steps - 1}")
+    ax.set(xticks=[], yticks=[], xlabel="PC 1 (PCA view)" if pca else "feature 1",
+           ylabel="PC 2" if pca else "feature 2")
     inertia = model.inertia
-    ax_curve.plot(np.arange(len(inertia)), inertia, "-o", color="#0072B2", ms=4)
-    ax_curve.axvline(step, color="#D55E00", lw=1, ls="--")
-    ax_curve.plot([step], [inertia[step]], "o", color="#D55E00", ms=9)
-    ax_curve.set(xlabel="step", ylabel="inertia", title=f"inertia {inertia[step]:.4g}")
+    plot_inertia_curve(model.history, ax=ax_curve, title=f"inertia {inertia[step]:.4g}")
+    ax_curve.axvline(step, color="black", lw=1, ls="--")
+    ax_curve.plot([step], [inertia[step]], "o", color="black", ms=10, mfc="none", mew=2)
     if len(inertia) <= 15:
         ax_curve.set_xticks(np.arange(len(inertia)))
     return _common.figure_png(fig)
 
 
-class KMeansStepper(widgets.VBox):
+class KMeansStepper(_common.Snapshot, widgets.VBox):
     """Play through the iterations of the kit's K-means (notebook 02).
 
     Controls for the dataset, k, the initialisation and the seed (``dataset``, ``k``, ``init``,
@@ -180,8 +177,9 @@ class KMeansStepper(widgets.VBox):
         self.dataset = bound("dataset", widgets.Dropdown, description="dataset",
                              style={"description_width": "initial"})
         self.k = bound("n_clusters", widgets.IntSlider, description="k", continuous_update=False)
+        # wide enough for "k-means++" whole, at the largest widget font
         self.init = bound("init", widgets.ToggleButtons, description="init",
-                          style={"button_width": "90px"})
+                          style={"button_width": "130px"})
         self.seed = bound("seed", widgets.BoundedIntText, description="seed",
                           layout=widgets.Layout(width="150px"))
         self.play = widgets.Play(min=0, interval=interval, description="play")
@@ -199,6 +197,11 @@ class KMeansStepper(widgets.VBox):
         super().__init__([widgets.HBox([self.dataset, self.k]), widgets.HBox([self.init, self.seed]),
                           widgets.HBox([self.play, self.slider]), self.image, self.output])
         self.add_class("dcl-kmeans-stepper")
+
+    def _snapshot(self) -> str:
+        model = self.model
+        return _common.snapshot_html(f"KMeansStepper: {model.dataset}, k = {model.n_clusters}, "
+                                     f"step {model.step}", [self.image.value])
 
     def _redraw(self, change=None) -> None:
         try:
