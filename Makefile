@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test lab bench notebooks lint lock clean browser-deps
+.PHONY: venv demo test lab bench notebooks docs lint lock clean browser-deps
 
 # (Re)install only when the lock file or pyproject changed; otherwise this is instant.
 $(STAMP): requirements.lock pyproject.toml
@@ -37,13 +37,17 @@ bench: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python scripts/run_notebooks.py notebooks/*.ipynb
 
+## make docs: the static site (rendered notebooks + API reference) in docs/_build/html, offline
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -b html -W --keep-going docs docs/_build/html
+
 lint: $(STAMP)
 	$(BIN)/ruff check deepclust_lab tests benchmarks scripts
 
 ## make lock: refresh requirements.lock from a clean venv built from pyproject.toml
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
-	.venv-lock/bin/python -m pip install --quiet -e '.[test]'
+	.venv-lock/bin/python -m pip install --quiet -e '.[test,lab,grade,docs]'
 	{ echo "# Exact versions tested with deepclust-lab (Python 3.11, Linux x86-64)."; \
 	  echo "# Regenerate with: make lock"; \
 	  .venv-lock/bin/python -m pip freeze --exclude-editable; } > requirements.lock
