@@ -10,6 +10,7 @@
     deepclust-lab init     [DIR]
     deepclust-lab reset    NOTEBOOK [--dir DIR]
     deepclust-lab lab      [DIR]
+    deepclust-lab assign   DIR [--notebooks NN [NN ...]] [--no-run-tests]
     deepclust-lab --version
 
 This module only parses the arguments, calls the library (:mod:`deepclust_lab.workspace`,
@@ -79,6 +80,30 @@ def _cmd_lab(args: argparse.Namespace) -> int:
     command += args.jupyter_args
     print("starting JupyterLab (token authentication on): " + " ".join(command[2:]), file=sys.stderr)
     return subprocess.call(command)
+
+
+# --------------------------------------------------------------------------- assign
+def _cmd_assign(args: argparse.Namespace) -> int:
+    from deepclust_lab import grading
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    try:
+        written, skipped = grading.write_assignment(
+            args.dir, args.notebooks, run_tests=not args.no_run_tests, progress=say)
+    except grading.AssignmentError as err:
+        raise CLIError(f"{err}\nnothing was written to {args.dir}") from None
+    for path in skipped:
+        say(f"skipped  {path.name} (no exercises)")
+    for path in written:
+        say(f"wrote    {path}")
+    graded = sorted(path.parent.name for path in written if path.name == "autograder.zip")
+    example = graded[0] if len(graded) == 1 else "<notebook>"
+    say(f"{len(graded)} notebook(s) in {args.dir}: hand out the notebooks in student/; grade a "
+        f"submission with: otter run -a {Path(args.dir) / 'autograder' / example}"
+        "/autograder.zip SUBMISSION.ipynb")
+    return 0
 
 
 # --------------------------------------------------------------------------- cluster
@@ -291,12 +316,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("dir", nargs="?", default=DEFAULT_WORKDIR)
     p.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed on to JupyterLab")
     p.set_defaults(func=_cmd_lab)
+
+    p = sub.add_parser("assign", help="instructors: an otter-grader assignment in a new folder "
+                       "(student notebooks without solutions, and an autograder)")
+    p.add_argument("dir", help="a new or empty folder; nothing already there is overwritten")
+    p.add_argument("--notebooks", nargs="+", metavar="NN",
+                   help="only these notebooks, by number or name (default: every notebook "
+                   "with exercises)")
+    p.add_argument("--no-run-tests", action="store_true",
+                   help="skip otter's check that the solutions pass their tests, which runs "
+                   "each whole notebook")
+    p.set_defaults(func=_cmd_assign)
     return parser
 
 
 # What to install when an import fails (module name -> command)
 _INSTALL = {
     "jupyterlab": "pip install 'deepclust-lab[lab]'",
+    "otter": "pip install 'deepclust-lab[grade]'",
     "jax": "pip install 'jax[cpu]' (or 'deepclust-lab[gpu]' for an NVIDIA GPU)",
     "jaxlib": "pip install 'jax[cpu]'",
     "umap": "pip install umap-learn",
