@@ -103,7 +103,7 @@ def unit_exponent(X: np.ndarray) -> int:
     mantissas, so every distance shrinks by the same factor and no label can change, while
     squares of values near 1e200 or 1e-300 no longer overflow or vanish.
     """
-    big = float(np.abs(X).max())
+    big = max(float(X.max()), -float(X.min()))  # max |X|, without a copy of X
     if big == 0.0:
         return 0
     mantissa, exponent = np.frexp(big)  # big = mantissa * 2**exponent, mantissa in [0.5, 1)

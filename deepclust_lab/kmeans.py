@@ -275,7 +275,8 @@ def kmeans_plusplus(X: Any, n_clusters: int, random_state: RandomStateLike = Non
 def _steps(n_samples: int, n_clusters: int) -> tuple:
     """The label and cluster-sum steps: the readable ones, or the fast path on large data."""
     if n_samples * n_clusters >= _FAST_PATH_MIN_SIZE:
-        return kmeans_fast.nearest_centers, kmeans_fast.cluster_sums_sparse
+        threads = kmeans_fast.block_threads()  # outside one_blas_thread: the caller's limit
+        return (lambda X, c: kmeans_fast.nearest_centers(X, c, threads)), kmeans_fast.cluster_sums_sparse
     return (lambda X, centers: _assign_labels(X, centers)[0]), _cluster_sums
 
 

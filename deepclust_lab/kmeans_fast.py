@@ -13,7 +13,11 @@ loop, so the labels, centres and iteration counts stay those of ``sklearn.cluste
 * :func:`count_distinct_rows` stops counting once it has seen enough, instead of sorting
   all of ``X``, for the estimator's "enough distinct points?" check;
 * :func:`one_blas_thread` runs the many small, thin matrix products on one BLAS thread, as
-  scikit-learn does inside its K-means: extra threads cost more than they gain.
+  scikit-learn does inside its K-means: extra BLAS threads cost more than they gain there.
+  The blocks themselves pay off on several threads (NumPy releases the GIL), so
+  :func:`nearest_centers` spreads them over :func:`block_threads` threads: as many as BLAS
+  may use outside (one under ``threadpool_limits(1)``). Measured in
+  ``benchmarks/kmeans_speed.py``.
 
 These functions trust their inputs; the estimator checks them first.
 """
@@ -21,14 +25,16 @@ These functions trust their inputs; the estimator checks them first.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["assign_labels_chunked", "cluster_sums_sparse", "count_distinct_rows", "nearest_centers",
-           "one_blas_thread"]
+__all__ = ["assign_labels_chunked", "block_threads", "cluster_sums_sparse", "count_distinct_rows",
+           "nearest_centers", "one_blas_thread"]
 
 # The (samples x clusters) distance matrix of one block never holds more than this many numbers.
 _CHUNK_ELEMENTS = 2**16
@@ -37,6 +43,18 @@ _CHUNK_ELEMENTS = 2**16
 @functools.cache
 def _threadpools() -> ThreadpoolController:
     return ThreadpoolController()
+
+
+@functools.cache
+def _executor() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="kmeans")
+
+
+def block_threads() -> int:
+    """Threads :func:`nearest_centers` may use: the BLAS thread count in force here (so
+    ``threadpool_limits(1)`` means one), at most the number of CPUs."""
+    blas = [pool["num_threads"] for pool in _threadpools().info() if pool["user_api"] == "blas"]
+    return max(1, min([*blas, os.cpu_count() or 1]))
 
 
 def one_blas_thread():
@@ -101,9 +119,10 @@ def assign_labels_chunked(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarra
     return labels, np.maximum(closest, 0.0, out=closest)  # rounding can dip below 0
 
 
-def nearest_centers(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
+def nearest_centers(X: np.ndarray, centers: np.ndarray, threads: int = 1) -> np.ndarray:
     """Index of the nearest centre of each sample, block by block: the labels of
-    :func:`assign_labels_chunked` without computing the distances themselves.
+    :func:`assign_labels_chunked` without computing the distances themselves. With
+    ``threads > 1`` the blocks run on that many threads; each block's result is the same.
 
     Examples
     --------
@@ -114,10 +133,18 @@ def nearest_centers(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
     labels = np.empty(X.shape[0], dtype=np.intp)
     centers_squared_norms = np.einsum("ij,ij->i", centers, centers)
     minus_two_centers_t = -2.0 * centers.T
-    for rows in _chunks(X.shape[0], centers.shape[0]):
+
+    def label(rows: slice) -> None:
         scores = X[rows] @ minus_two_centers_t
         scores += centers_squared_norms
         labels[rows] = scores.argmin(axis=1)
+
+    blocks = list(_chunks(X.shape[0], centers.shape[0]))
+    if threads > 1 and len(blocks) > 1:
+        list(_executor().map(label, blocks))
+    else:
+        for rows in blocks:
+            label(rows)
     return labels
 
 

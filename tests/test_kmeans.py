@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import os
 
 import numpy as np
 import pytest
@@ -163,9 +164,9 @@ def test_estimator_takes_the_fast_path_on_large_data(monkeypatch):
 
     real = kmeans_fast.nearest_centers
 
-    def spy(X, centers):
+    def spy(X, centers, threads=1):
         calls.append(X.shape[0])
-        return real(X, centers)
+        return real(X, centers, threads)
 
     monkeypatch.setattr(kmeans_fast, "nearest_centers", spy)
     X = np.random.default_rng(0).normal(size=(4000, 3))
@@ -175,11 +176,20 @@ def test_estimator_takes_the_fast_path_on_large_data(monkeypatch):
     assert calls and set(calls) == {4000}
 
 
-def test_nearest_centers_are_the_labels_of_assign_labels_chunked():
+def test_nearest_centers_are_the_labels_of_assign_labels_chunked_on_any_thread_count():
     rng = np.random.default_rng(3)
     X, centers = rng.normal(size=(20_000, 6)), rng.normal(size=(9, 6))
-    np.testing.assert_array_equal(kmeans_fast.nearest_centers(X, centers),
-                                  assign_labels_chunked(X, centers)[0])
+    expected = assign_labels_chunked(X, centers)[0]
+    for threads in (1, 2, 3):
+        np.testing.assert_array_equal(kmeans_fast.nearest_centers(X, centers, threads), expected)
+
+
+def test_block_threads_follow_the_callers_blas_limit():
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        assert kmeans_fast.block_threads() == 1
+    assert 1 <= kmeans_fast.block_threads() <= (os.cpu_count() or 1)
 
 
 def test_assign_labels_breaks_ties_towards_lowest_index():
