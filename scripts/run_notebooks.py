@@ -32,6 +32,7 @@ def run(path: Path, timeout: int) -> float:
     )
     client.execute()
     seconds = time.perf_counter() - start
+    nb.metadata.pop("widgets", None)  # an earlier run's saved state, if any
     nbformat.write(nb, path)
     return seconds
 
