@@ -325,12 +325,9 @@ def test_server_log_is_clean(jupyter_server, page):
 
 
 @pytest.mark.parametrize("name", ["02_kmeans_from_scratch.ipynb", "04_deep_clustering_pipeline.ipynb"])
-def test_exported_html_shows_a_picture_of_every_widget_offline(name, tmp_path):
+def test_exported_html_shows_a_picture_of_every_widget_offline(name, page, tmp_path):
     """`jupyter nbconvert --to html` of a committed notebook, opened in Chromium with every
     request but file:// refused: each widget output shows its snapshot, a loaded image."""
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
     notebook = Path(__file__).resolve().parents[1] / "notebooks" / name
     widgets_shown = sum("application/vnd.jupyter.widget-view+json" in output.get("data", {})
                         for cell in json.loads(notebook.read_text())["cells"]
@@ -347,17 +344,15 @@ def test_exported_html_shows_a_picture_of_every_widget_offline(name, tmp_path):
         refused.append(route.request.url)
         return route.abort()
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page()
-            page.route("**/*", offline)
-            page.goto(page_file.as_uri(), wait_until="load")
-            snapshots = page.locator(".dcl-snapshot")
-            assert snapshots.count() == widgets_shown
-            for i in range(widgets_shown):
-                image = snapshots.nth(i).locator("img").first
-                assert image.evaluate("img => img.complete && img.naturalWidth") > 100
-        finally:
-            browser.close()
+    exported = page.context.browser.new_page()  # the module's Chromium, a fresh tab
+    try:
+        exported.route("**/*", offline)
+        exported.goto(page_file.as_uri(), wait_until="load")
+        snapshots = exported.locator(".dcl-snapshot")
+        assert snapshots.count() == widgets_shown
+        for i in range(widgets_shown):
+            image = snapshots.nth(i).locator("img").first
+            assert image.evaluate("img => img.complete && img.naturalWidth") > 100
+    finally:
+        exported.close()
     assert not any("html-manager" in url for url in refused), refused  # no widget CDN asked
