@@ -28,6 +28,7 @@ from types import CodeType
 import nbformat
 
 from deepclust_lab.exercises import Exercise, get_exercise
+from deepclust_lab.workspace import find_notebook as notebook_path
 from deepclust_lab.workspace import pristine_notebooks, write_atomic
 
 __all__ = ["AssignmentError", "ExerciseCell", "find_exercises", "master_notebook",
@@ -48,17 +49,6 @@ class ExerciseCell:
     index: int
     key: str
     function: str
-
-
-def notebook_path(name: str) -> Path:
-    """The kit's notebook called ``name``: its number (``"02"``), file name or stem."""
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a str such as '02', got {type(name).__name__}")
-    for path in pristine_notebooks():
-        if name in (path.name, path.stem, path.name[:2]):
-            return path
-    names = ", ".join(path.name[:2] for path in pristine_notebooks())
-    raise ValueError(f"no notebook called {name!r}; the kit's notebooks are {names}")
 
 
 def _read(notebook: str | os.PathLike) -> nbformat.NotebookNode:

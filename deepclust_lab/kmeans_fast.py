@@ -78,6 +78,21 @@ def _chunks(n_samples: int, row_width: int) -> Iterator[slice]:
         yield slice(start, min(start + step, n_samples))
 
 
+def _scorer(centers: np.ndarray):
+    """``block -> ||c||² - 2 x·c`` for every sample of a block and every centre: the squared
+    distance less ``||x||²``, which is the same for every centre and so cannot change the
+    nearest one."""
+    centers_squared_norms = np.einsum("ij,ij->i", centers, centers)
+    minus_two_centers_t = -2.0 * centers.T  # (n_features, n_clusters)
+
+    def scores(block: np.ndarray) -> np.ndarray:
+        out = block @ minus_two_centers_t  # (block, n_clusters): -2 x·c
+        out += centers_squared_norms
+        return out
+
+    return scores
+
+
 def assign_labels_chunked(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Nearest centre and squared distance to it, block by block (scikit-learn's order).
 
@@ -107,11 +122,9 @@ def assign_labels_chunked(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarra
     n_samples = X.shape[0]
     labels = np.empty(n_samples, dtype=np.intp)
     closest = np.empty(n_samples, dtype=X.dtype)
-    centers_squared_norms = np.einsum("ij,ij->i", centers, centers)
-    minus_two_centers_t = -2.0 * centers.T  # (n_features, n_clusters)
+    score = _scorer(centers)
     for rows in _chunks(n_samples, centers.shape[0]):
-        scores = X[rows] @ minus_two_centers_t  # (block, n_clusters): -2 x·c
-        scores += centers_squared_norms  # now ||c||² - 2 x·c
+        scores = score(X[rows])
         best = scores.argmin(axis=1)
         labels[rows] = best
         closest[rows] = scores[np.arange(best.size), best]
@@ -131,13 +144,10 @@ def nearest_centers(X: np.ndarray, centers: np.ndarray, threads: int = 1) -> np.
     array([0, 0, 1])
     """
     labels = np.empty(X.shape[0], dtype=np.intp)
-    centers_squared_norms = np.einsum("ij,ij->i", centers, centers)
-    minus_two_centers_t = -2.0 * centers.T
+    score = _scorer(centers)
 
     def label(rows: slice) -> None:
-        scores = X[rows] @ minus_two_centers_t
-        scores += centers_squared_norms
-        labels[rows] = scores.argmin(axis=1)
+        labels[rows] = score(X[rows]).argmin(axis=1)
 
     blocks = list(_chunks(X.shape[0], centers.shape[0]))
     if threads > 1 and len(blocks) > 1:

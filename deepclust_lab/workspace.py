@@ -13,7 +13,8 @@ from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["init_notebooks", "notebook_dir", "pristine_notebooks", "reset_notebook", "write_atomic"]
+__all__ = ["find_notebook", "init_notebooks", "notebook_dir", "pristine_notebooks", "reset_notebook",
+           "write_atomic"]
 
 
 def notebook_dir() -> Path:
@@ -84,7 +85,10 @@ def init_notebooks(directory: str | os.PathLike) -> tuple[list[Path], list[Path]
     return copied, skipped
 
 
-def _find_pristine(name: str) -> Path:
+def find_notebook(name: str) -> Path:
+    """The shipped notebook called ``name``: its file name, its stem or its number (``"02"``)."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str such as '02', got {type(name).__name__}")
     stem = Path(name).name
     candidates = pristine_notebooks()
     for source in candidates:
@@ -121,7 +125,7 @@ def reset_notebook(name: str, directory: str | os.PathLike = ".") -> tuple[Path,
     version, if any, is first saved as ``<stem>.backup-<time>-<random>.ipynb`` beside it.
     Returns ``(restored_path, backup_path_or_None)``.
     """
-    source = _find_pristine(name)
+    source = find_notebook(name)
     folder = Path(directory)
     if not folder.is_dir():
         raise NotADirectoryError(
