@@ -1,7 +1,6 @@
 """Where MNIST and Fashion-MNIST are on this computer, and Keras' downloader when they are not.
 
-Private to :mod:`deepclust_lab.data`, which reads the files (``read_idx``) and validates the
-names; ``source`` here is ``"mnist"`` or ``"fashion_mnist"``.
+Private to :mod:`deepclust_lab.data`; ``source`` is ``"mnist"`` or ``"fashion_mnist"``.
 """
 
 from __future__ import annotations
@@ -25,23 +24,19 @@ DEBIAN_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 DOWNLOAD_SOCKET_TIMEOUT = 30.0  # seconds per network operation, so an offline fetch fails fast
 
 
-def keras_cache_dirs() -> list[Path]:
-    """Where Keras keeps its downloads: ``$KERAS_HOME``, else ``~/.keras``; and the folder
-    it falls back to when that one is not writable (``/tmp/.keras``). Primary one first."""
+def candidate_folders(source: str) -> list[Path]:
+    """Where the files of ``source`` may be, in the order they are looked for: Keras' cache
+    (``$KERAS_HOME``, else ``~/.keras``, and ``/tmp/.keras``, where Keras falls back when that
+    is not writable), then, for Fashion-MNIST, Debian's package folder."""
     if "KERAS_HOME" in os.environ:
         primary = Path(os.path.expanduser(os.environ["KERAS_HOME"]))
     else:
         home = os.path.expanduser("~")
         primary = Path(home, ".keras") if os.access(home, os.W_OK) else KERAS_FALLBACK_DIR
-    return [primary] if primary == KERAS_FALLBACK_DIR else [primary, KERAS_FALLBACK_DIR]
-
-
-def candidate_folders(source: str) -> list[Path]:
-    """Where the files of ``source`` may be, in the order they are looked for."""
+    caches = [primary] if primary == KERAS_FALLBACK_DIR else [primary, KERAS_FALLBACK_DIR]
     if source == "mnist":
-        return [cache / "datasets" for cache in keras_cache_dirs()]
-    keras = [cache / "datasets" / "fashion-mnist" for cache in keras_cache_dirs()]
-    return [*keras, DEBIAN_FASHION_MNIST_DIR]
+        return [cache / "datasets" for cache in caches]
+    return [*(cache / "datasets" / "fashion-mnist" for cache in caches), DEBIAN_FASHION_MNIST_DIR]
 
 
 def find_local(source: str) -> Path | None:

@@ -1,31 +1,9 @@
 """Datasets by name or by path, plus the two preprocessing steps the notebooks teach.
 
-Every loader returns a :class:`Dataset`: the feature matrix ``X`` (one row per sample),
-the labels ``y`` when they are known (``None`` otherwise), a short ``name`` and, for
-images, the ``image_shape`` that turns a row back into a picture.
-
-What ``load_dataset`` understands:
-
-* toy sets made by scikit-learn's generators, seeded with ``random_state``:
-  ``"blobs"``, ``"moons"``, ``"circles"``, ``"anisotropic"``, ``"varied_density"``;
-* ``"digits"``: the 8×8 handwritten digits that ship with scikit-learn (no download);
-* ``"mnist"``, ``"fashion_mnist"`` (70 000 images each, train and test together) and
-  ``"mnist_test"`` (the 10 000 MNIST test images): read from the Keras cache
-  (``$KERAS_HOME/datasets``, by default ``~/.keras/datasets``) or, for Fashion-MNIST, from
-  Debian's ``dataset-fashion-mnist`` package (``/usr/share/datasets/fashion-mnist``);
-  otherwise downloaded once by Keras' own loaders into the Keras cache;
-* a path to a ``.csv``, ``.npy`` or ``.npz`` file of your own.
-
-Scaling (the ``scale`` argument) is deliberately simple:
-
-* ``True`` (default): images become values in [0, 1]. The named image sets are divided by
-  their known maximum (255, or 16 for ``digits``). For files, data whose every value is a
-  whole number between 0 and 255 (with a maximum above 1) is taken to be 8-bit pixels and
-  divided by 255; anything else is returned as it is. Dividing every feature by the same
-  number changes no clustering result, so this rule is safe even when it fires on a table of
-  small counts.
-* ``False``: the values as stored (as floats).
-* ``"standard"`` / ``"minmax"``: per-feature scaling by :func:`scale_features`.
+Every loader returns a :class:`Dataset` ``(X, y, name, image_shape)``. Names are the toy sets
+made by scikit-learn's generators, ``"digits"`` (ships with scikit-learn), and MNIST /
+Fashion-MNIST, read from the Keras cache (or Debian's ``dataset-fashion-mnist`` folder) and
+otherwise downloaded once by Keras; a path loads a ``.csv``, ``.npy`` or ``.npz`` file of your own.
 """
 
 from __future__ import annotations
@@ -42,15 +20,8 @@ import numpy as np
 from deepclust_lab import _downloads, _files
 from deepclust_lab._checks import as_float_matrix, check_choice, check_int, check_random_state
 
-__all__ = [
-    "DATASETS",
-    "Dataset",
-    "impute_missing",
-    "load_dataset",
-    "local_dataset_folder",
-    "read_idx",
-    "scale_features",
-]
+__all__ = ["DATASETS", "Dataset", "impute_missing", "load_dataset", "local_dataset_folder",
+           "read_idx", "scale_features"]
 
 TOY_DATASETS = ("blobs", "moons", "circles", "anisotropic", "varied_density")
 KERAS_DATASETS = ("mnist", "fashion_mnist", "mnist_test")
@@ -58,25 +29,15 @@ DATASETS: tuple[str, ...] = (*TOY_DATASETS, "digits", *KERAS_DATASETS)
 """Names that :func:`load_dataset` understands."""
 
 FILE_SUFFIXES = (".csv", ".npy", ".npz")
-TOY_DEFAULT_SIZE = 500
-
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
 class Dataset(NamedTuple):
     """A dataset ready for clustering.
 
-    Attributes
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Features, float64 (float32 for MNIST-sized image sets). May contain NaN when a CSV
-        file has missing values (see :func:`impute_missing`).
-    y : ndarray of shape (n_samples,) or None
-        True labels (ints or strings) when known; never used for clustering, only to score it.
-    name : str
-        The dataset name, or the file name without its suffix.
-    image_shape : tuple of int or None
-        Shape of one image (e.g. ``(28, 28)``) when each row is a flattened image.
+    ``X`` (n_samples, n_features) is float64 (float32 for MNIST-sized images) and may hold
+    NaN where a CSV file has gaps; ``y`` holds the true labels, or None; ``image_shape`` is the
+    shape of one image (e.g. ``(28, 28)``) when each row is a flattened image.
     """
 
     X: np.ndarray
@@ -85,7 +46,6 @@ class Dataset(NamedTuple):
     image_shape: tuple[int, ...] | None
 
 
-# ---- public entry point ----------------------------------------------------------------
 def load_dataset(
     name_or_path: str | os.PathLike,
     *,
@@ -99,45 +59,30 @@ def load_dataset(
     Parameters
     ----------
     name_or_path : str or path-like
-        One of :data:`DATASETS` (case and ``-``/``_`` do not matter), or a file path.
-
-        * ``.csv``: a header row, then one sample per row. Every feature column must be
-          numeric; empty cells become NaN (kept, so they can be imputed later).
-          ``label_column`` names the column that holds the labels.
-        * ``.npy``: a 2-D array (samples × features), or 3-D / 4-D images, which are
-          flattened and their shape kept in ``image_shape``. No labels.
-        * ``.npz``: an array named ``"X"`` (or ``"x"``) laid out as for ``.npy``, and
-          optionally labels named ``"y"``.
+        One of :data:`DATASETS` (case and ``-``/``_`` do not matter), or a file: a ``.csv``
+        with a header row (empty cells become NaN); a ``.npy`` of 2-D data or of 3-D / 4-D
+        images (flattened, their shape kept in ``image_shape``); a ``.npz`` with an array
+        ``"X"`` (or ``"x"``) and optional labels ``"y"``.
     n_samples : int, optional
-        For the toy sets, how many points to generate (default 500). For every other
-        dataset, a random subset of this size (stratified by ``y`` when labels are known),
-        reproducible through ``random_state``; rows keep their original order.
+        For the toy sets, how many points to generate (default 500); for every other
+        dataset, a random subset of this size, stratified by ``y`` when possible, rows kept
+        in their original order.
     random_state : int, numpy Generator or RandomState, default 0
         Seeds the toy generators and the subsampling.
     label_column : str, optional
-        CSV files only: the name of the label column; every other column is a feature.
+        CSV files only: the column that holds the labels.
     scale : bool or {"standard", "minmax"}, default True
-        ``True`` maps pixel data to [0, 1] and leaves other data alone; ``False`` returns the
-        stored values; ``"standard"`` / ``"minmax"`` scale each feature
-        (see :func:`scale_features`). The module docstring gives the exact rule.
+        ``True`` maps pixels to [0, 1]: the named image sets are divided by their maximum
+        (255, or 16 for ``digits``), and a file whose values are all whole numbers in 0..255
+        (maximum above 1) by 255. Dividing every feature by one number changes no clustering,
+        so the rule is safe even when it fires on a table of counts. ``False`` keeps the
+        stored values; ``"standard"`` / ``"minmax"`` scale each feature (:func:`scale_features`).
 
     Returns
     -------
     Dataset
-        ``(X, y, name, image_shape)``.
-
-    Raises
-    ------
-    ValueError
-        Unknown name or file type; a file that is empty or cannot be read; a bad argument.
-    TypeError
-        A CSV feature column that is not numeric (the message names it).
-    FileNotFoundError
-        ``name_or_path`` looks like a path but no file is there.
-    RuntimeError
-        ``"mnist"`` / ``"fashion_mnist"`` / ``"mnist_test"`` is not on this computer (see
-        :func:`local_dataset_folder`) and could not be downloaded (for example, no network).
-        The message names the folder where the files can be put by hand.
+        ``(X, y, name, image_shape)``. A MNIST name that is neither on this computer nor
+        downloadable raises ``RuntimeError`` naming the folder to put the files in.
 
     Examples
     --------
@@ -162,20 +107,16 @@ def load_dataset(
                 f"label_column applies to CSV files only; the {name!r} dataset has its labels"
             )
         if name in TOY_DATASETS:
-            size = TOY_DEFAULT_SIZE if n_samples is None else n_samples
-            X, y = _make_toy(name, size, random_state)
-            return _finish(X, y, name, None, scale, pixel_max=None)
+            X, y = _make_toy(name, 500 if n_samples is None else n_samples, random_state)
+            return _finish(X, y, name, None, scale, None)
         if name == "digits":
             from sklearn.datasets import load_digits
 
-            bunch = load_digits()
-            X, y = bunch.data, bunch.target
-            X, y = _subsample(X, y, n_samples, random_state)
-            return _finish(X, y, name, (8, 8), scale, pixel_max=16.0)
-        images, y = _load_keras_images(name)
-        images, y = _subsample(images, y, n_samples, random_state)
-        X = images.reshape(len(images), -1)
-        return _finish(X, y, name, (28, 28), scale, pixel_max=255.0, dtype=np.float32)
+            X, y = _subsample(*load_digits(return_X_y=True), n_samples, random_state)
+            return _finish(X, y, name, (8, 8), scale, 16.0)
+        images, y = _subsample(*_load_keras_images(name), n_samples, random_state)
+        X = images.reshape(len(images), -1).astype(np.float32)
+        return _finish(X, y, name, (28, 28), scale, 255.0)
 
     path = Path(name_or_path)
     suffix = path.suffix.lower()
@@ -189,35 +130,21 @@ def load_dataset(
             "a .npz file keeps its labels in an array named 'y'"
         )
     if suffix == ".csv":
-        X, y = _files.read_csv(path, label_column)
-        image_shape = None
+        (X, y), image_shape = _files.read_csv(path, label_column), None
     else:
         X, y, image_shape = _files.read_numpy(path)
     pixel_max = 255.0 if _looks_like_pixels(X) else None  # decided on the whole file
     X, y = _subsample(X, y, n_samples, random_state)
     X = np.asarray(X, dtype=np.float32 if X.dtype in (np.uint8, np.float32) else np.float64)
-    return _finish(X, y, path.stem, image_shape, scale, pixel_max=pixel_max, dtype=X.dtype)
+    return _finish(X, y, path.stem, image_shape, scale, pixel_max)
 
 
-# ---- preprocessing ---------------------------------------------------------------------
 def impute_missing(X: Any, strategy: str = "mean", n_neighbors: int = 5) -> np.ndarray:
-    """Fill the NaN entries of ``X`` column by column.
+    """A copy of ``X`` with its NaN entries filled, column by column.
 
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, n_features)
-        Numbers, with NaN marking a missing value.
-    strategy : {"mean", "median", "knn"}, default "mean"
-        ``"mean"`` / ``"median"`` fill a gap with that column's mean / median;
-        ``"knn"`` with the mean of the ``n_neighbors`` most similar rows (scikit-learn's
-        ``KNNImputer``, which measures similarity on the features both rows have).
-    n_neighbors : int, default 5
-        Used by ``"knn"`` only.
-
-    Returns
-    -------
-    ndarray of shape (n_samples, n_features)
-        A new array without NaN; ``X`` itself is not changed.
+    ``strategy`` "mean" / "median" fills a gap with its column's mean / median; "knn" with the
+    mean of the ``n_neighbors`` most similar rows (scikit-learn's ``KNNImputer``, which
+    measures similarity on the features both rows have).
 
     Examples
     --------
@@ -228,45 +155,26 @@ def impute_missing(X: Any, strategy: str = "mean", n_neighbors: int = 5) -> np.n
            [2., 4.],
            [3., 3.]])
     """
+    from sklearn.impute import KNNImputer, SimpleImputer
+
     X = as_float_matrix(X, allow_nan=True)
     check_choice(strategy, "strategy", ["mean", "median", "knn"])
     n_neighbors = check_int(n_neighbors, "n_neighbors", low=1)
-    missing = np.isnan(X)
-    empty = np.flatnonzero(missing.all(axis=0))
+    empty = np.flatnonzero(np.isnan(X).all(axis=0))
     if empty.size:
         raise ValueError(
             f"column(s) {empty.tolist()} of X have no values at all; there is nothing to "
             "fill them from, so drop them first"
         )
-    if not missing.any():
-        return X.copy()
-    if strategy == "knn":
-        from sklearn.impute import KNNImputer
-
-        imputer = KNNImputer(n_neighbors=n_neighbors)
-    else:
-        from sklearn.impute import SimpleImputer
-
-        imputer = SimpleImputer(strategy=strategy)
+    imputer = (KNNImputer(n_neighbors=n_neighbors) if strategy == "knn"
+               else SimpleImputer(strategy=strategy))
     return imputer.fit_transform(X).astype(X.dtype, copy=False)
 
 
 def scale_features(X: Any, method: str = "standard") -> np.ndarray:
-    """Scale each feature (column) of ``X``.
-
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, n_features)
-        Numbers; NaN entries are ignored when the scaling is learned and stay NaN.
-    method : {"standard", "minmax"}, default "standard"
-        ``"standard"``: subtract the column mean and divide by its standard deviation
-        (scikit-learn's ``StandardScaler``). ``"minmax"``: map each column to [0, 1]
-        (``MinMaxScaler``). A constant column becomes all zeros.
-
-    Returns
-    -------
-    ndarray of shape (n_samples, n_features)
-        A new, scaled array.
+    """Scale each column of ``X``: "standard" (zero mean, unit variance, ``StandardScaler``) or
+    "minmax" (to [0, 1], ``MinMaxScaler``). NaN entries are ignored and stay NaN; a constant
+    column becomes all zeros.
 
     Examples
     --------
@@ -276,41 +184,29 @@ def scale_features(X: Any, method: str = "standard") -> np.ndarray:
     array([[0., 0.],
            [1., 1.]])
     """
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
     X = as_float_matrix(X, allow_nan=True)
     check_choice(method, "method", ["standard", "minmax"])
-    if method == "standard":
-        from sklearn.preprocessing import StandardScaler
-
-        scaler = StandardScaler()
-    else:
-        from sklearn.preprocessing import MinMaxScaler
-
-        scaler = MinMaxScaler()
+    scaler = StandardScaler() if method == "standard" else MinMaxScaler()
     return scaler.fit_transform(X).astype(X.dtype, copy=False)
 
 
-# ---- private steps ---------------------------------------------------------------------
 def _normalise_name(name_or_path: Any) -> str | None:
-    """Return the dataset name, ``None`` for a file path; raise for anything else."""
-    if isinstance(name_or_path, os.PathLike):
-        text = os.fspath(name_or_path)
-    elif isinstance(name_or_path, str):
-        text = name_or_path
-        key = text.strip().lower().replace("-", "_")
-        if key in DATASETS:
-            return key
-        looks_like_path = (
-            os.sep in text or "/" in text or Path(text).suffix != "" or os.path.exists(text)
+    """The dataset name, or ``None`` for a file path; raise for anything else."""
+    if not isinstance(name_or_path, str | os.PathLike):
+        raise TypeError(
+            f"name_or_path must be a dataset name or a file path, got {type(name_or_path).__name__}"
         )
-        if not looks_like_path:
+    text = os.fspath(name_or_path)
+    if isinstance(name_or_path, str):
+        if (key := text.strip().lower().replace("-", "_")) in DATASETS:
+            return key
+        if not ("/" in text or os.sep in text or Path(text).suffix or os.path.exists(text)):
             raise ValueError(
                 f"Unknown dataset {text!r}. Choose one of {list(DATASETS)}, "
                 f"or give the path of a {'/'.join(FILE_SUFFIXES)} file."
             )
-    else:
-        raise TypeError(
-            f"name_or_path must be a dataset name or a file path, got {type(name_or_path).__name__}"
-        )
     suffix = Path(text).suffix.lower()
     if suffix not in FILE_SUFFIXES and not os.path.isdir(text):
         raise ValueError(
@@ -341,26 +237,24 @@ def _make_toy(name: str, n: int, random_state: Any) -> tuple[np.ndarray, np.ndar
     return X.astype(np.float64), y.astype(np.int64)
 
 
-def _subsample(
-    X: np.ndarray, y: np.ndarray | None, n_samples: int | None, random_state: Any
-) -> tuple[np.ndarray, np.ndarray | None]:
+def _subsample(X: np.ndarray, y: np.ndarray | None, n_samples: int | None,
+               random_state: Any) -> tuple[np.ndarray, np.ndarray | None]:
     """A reproducible subset of ``n_samples`` rows, stratified when ``y`` allows it."""
     n = len(X)
     if n_samples is None or n_samples == n:
         return X, y
     if n_samples > n:
         raise ValueError(f"n_samples={n_samples} is larger than the dataset ({n} samples)")
+    from sklearn.model_selection import train_test_split
+
     rng = check_random_state(random_state)
     idx = None
     if y is not None:
-        from sklearn.model_selection import train_test_split
-
         try:
-            idx, _ = train_test_split(
-                np.arange(n), train_size=n_samples, stratify=y, random_state=rng
-            )
+            idx, _ = train_test_split(np.arange(n), train_size=n_samples, stratify=y,
+                                      random_state=rng)
         except ValueError:  # a class too small to split, or fewer samples than classes
-            idx = None
+            pass
     if idx is None:
         idx = rng.choice(n, size=n_samples, replace=False)
     idx = np.sort(idx)
@@ -369,8 +263,6 @@ def _subsample(
 
 def _looks_like_pixels(X: np.ndarray) -> bool:
     """Whole numbers in 0..255 with a maximum above 1: 8-bit pixels."""
-    if X.dtype == np.uint8:
-        return bool(X.size and X.max() > 1)
     values = X[~np.isnan(X)] if X.dtype.kind == "f" else X
     if values.size == 0:
         return False
@@ -378,17 +270,10 @@ def _looks_like_pixels(X: np.ndarray) -> bool:
     return bool(lo >= 0 and 1 < hi <= 255 and np.all(values == np.round(values)))
 
 
-def _finish(
-    X: np.ndarray,
-    y: np.ndarray | None,
-    name: str,
-    image_shape: tuple[int, ...] | None,
-    scale: bool | str,
-    *,
-    pixel_max: float | None,
-    dtype: Any = np.float64,
-) -> Dataset:
-    X = np.asarray(X, dtype=dtype)
+def _finish(X: np.ndarray, y: np.ndarray | None, name: str, image_shape: tuple | None,
+            scale: bool | str, pixel_max: float | None) -> Dataset:
+    if X.dtype != np.float32:
+        X = X.astype(np.float64)
     if scale is True and pixel_max is not None:
         X = X / np.asarray(pixel_max, dtype=X.dtype)
     elif isinstance(scale, str):
@@ -396,24 +281,12 @@ def _finish(
     return Dataset(X, y, name, image_shape)
 
 
-# ---- MNIST / Fashion-MNIST: files already here, else Keras' downloader -----------------
 def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """Read an IDX file, the format MNIST and Fashion-MNIST are distributed in.
+    """Read an IDX file (gzipped or not), the format MNIST and Fashion-MNIST come in.
 
     An IDX file starts with two zero bytes, a byte naming the value type (0x08: unsigned
-    bytes) and a byte with the number of dimensions; then comes each dimension's size as a
-    4-byte big-endian integer, and then the values in C order. Gzipped files are unpacked.
-    A file that is not IDX, or shorter than its header says, raises ``ValueError``.
-
-    Parameters
-    ----------
-    path : str or path-like
-        E.g. ``train-images-idx3-ubyte.gz``, gzipped or not.
-
-    Returns
-    -------
-    ndarray
-        Of the shape and type the header gives, e.g. uint8 of shape (60000, 28, 28).
+    bytes) and a byte with the number of dimensions; then each dimension's size as a 4-byte
+    big-endian integer, then the values in C order. Anything else raises ``ValueError``.
 
     Examples
     --------
@@ -442,13 +315,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
 
 def local_dataset_folder(name: str) -> Path | None:
-    """The folder on this computer that holds the files of ``name``, or None.
-
-    ``name`` is ``"mnist"``, ``"mnist_test"`` or ``"fashion_mnist"``. MNIST is looked for in
-    Keras' cache; Fashion-MNIST in Keras' cache, then in ``/usr/share/datasets/fashion-mnist``
-    (Debian's ``dataset-fashion-mnist`` package). None means :func:`load_dataset` would
-    download them.
-    """
+    """The folder on this computer that holds the files of ``name`` (``"mnist"``,
+    ``"mnist_test"`` or ``"fashion_mnist"``), or None: :func:`load_dataset` would download them."""
     check_choice(name, "name", KERAS_DATASETS)
     return _downloads.find_local("fashion_mnist" if name == "fashion_mnist" else "mnist")
 
@@ -463,9 +331,7 @@ def _load_keras_images(name: str) -> tuple[np.ndarray, np.ndarray]:
         (x_train, y_train), (x_test, y_test) = _downloads.download(source)
     if name == "mnist_test":
         return np.asarray(x_test), np.asarray(y_test).astype(np.int64)
-    images = np.concatenate([x_train, x_test])
-    labels = np.concatenate([y_train, y_test]).astype(np.int64)
-    return images, labels
+    return np.concatenate([x_train, x_test]), np.concatenate([y_train, y_test]).astype(np.int64)
 
 
 def _read_local(source: str, folder: Path) -> tuple[tuple, tuple]:
@@ -474,13 +340,12 @@ def _read_local(source: str, folder: Path) -> tuple[tuple, tuple]:
         if source == "mnist":
             with np.load(folder / _downloads.FILES["mnist"][0], allow_pickle=False) as f:
                 return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
-        y_train, x_train, y_test, x_test = (read_idx(folder / file) for file in _downloads.FILES[source])
+        y_train, x_train, y_test, x_test = (read_idx(folder / f) for f in _downloads.FILES[source])
     except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as err:
         raise ValueError(
             f"The {source} file(s) in {str(folder)!r} could not be read ({err}). Delete "
             "them (or reinstall the package that put them there) and load again."
         ) from None
-    shapes = (x_train.ndim, y_train.ndim, len(x_train), len(x_test))
-    if shapes != (3, 1, len(y_train), len(y_test)):
+    if (x_train.ndim, y_train.ndim, len(x_train), len(x_test)) != (3, 1, len(y_train), len(y_test)):
         raise ValueError(f"The {source} files in {str(folder)!r} do not match")
     return (x_train, y_train), (x_test, y_test)
