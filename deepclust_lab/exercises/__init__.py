@@ -12,8 +12,7 @@ Every notebook gets its exercises the same way::
     exercises.notebook02.assign.solution()           # the reference solution's source
 
 ``get_exercise("02.assign")`` is the same object. ``check`` never raises for a wrong or
-unfinished answer, so a notebook with unsolved exercises still runs top to bottom; it shows
-its message once and returns a :class:`CheckResult`, true only when the answer passed.
+unfinished answer, so a notebook with unsolved exercises still runs top to bottom.
 :mod:`.core` is the framework; ``nb01`` ... ``nb07`` hold one notebook's exercises each.
 
 Examples

@@ -1,14 +1,12 @@
-"""The exercise framework: the :class:`Exercise` class, its checkers and comparators, and the
-registry of every exercise. The exercises themselves live in one module per notebook
-(``nb01`` ... ``nb06``), which use only the public names of this one.
+"""The exercise framework: :class:`Exercise`, its checkers and comparators, and the registry.
+The exercises live in one module per notebook (``nb01`` ... ``nb07``), built from the public
+names of this one.
 
-A checker is ``checker(answer, reference) -> remark``: it runs the student's function, raises
-:class:`NotAttempted` or :class:`Wrong` (whose message shows what was expected and what was
-given) or returns a remark shown under "Correct!". Most exercises build theirs with
-:func:`function_checker` from a list of test cases and a comparator. Every call of the
-student's function goes through :func:`call_answer`, which catches the usual slips: a missing
-``return``, an input changed in place, an exception, and warnings (turned into plain words by
-:func:`describe_warning`, never shown as warnings).
+A checker is ``checker(answer, reference) -> remark``: it raises :class:`NotAttempted` or
+:class:`Wrong` (whose message shows what was expected and what was given), or returns a remark
+shown under "Correct!". :func:`function_checker` builds one from test cases and a comparator.
+Every call of the student's function goes through :func:`call_answer`, which catches a missing
+``return``, an input changed in place, an exception, and warnings (told in plain words).
 
 Examples
 --------
@@ -64,15 +62,17 @@ class Wrong(Exception):
     """The answer is wrong; the message says how (what was expected, what was given)."""
 
 
+@dataclass(repr=False)
 class Message:
-    """Feedback shown in a notebook (Markdown) or a terminal (plain text)."""
+    """Feedback, as Markdown in a notebook or plain text in a terminal."""
 
     COLORS: ClassVar[dict[str, str]] = {
         "passed": "#009E73", "failed": "#D55E00", "not attempted": "#0072B2", "hint": "#0072B2",
     }
-
-    def __init__(self, kind: str, heading: str, body: str = "", code: str | None = None):
-        self.kind, self.heading, self.body, self.code = kind, heading, body, code
+    kind: str
+    heading: str
+    body: str = ""
+    code: str | None = None
 
     def __str__(self) -> str:
         return "\n".join(part for part in (self.heading, self.body, self.code) if part)
@@ -89,15 +89,15 @@ class Message:
         return text
 
     def show(self) -> None:
-        from IPython.display import display  # falls back to print outside IPython
+        from IPython.display import display  # prints outside IPython
 
         display(self)
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    """What :meth:`Exercise.check` found: ``status`` is "passed", "failed" or "not attempted";
-    ``message`` the feedback shown. True only when the answer passed."""
+    """``status`` "passed", "failed" or "not attempted", and the ``message`` shown; true only
+    when the answer passed."""
 
     status: str
     message: str = field(repr=False)
@@ -109,8 +109,8 @@ class CheckResult:
     def __bool__(self) -> bool:
         return self.passed
 
-    def _ipython_display_(self) -> None:
-        """Show nothing: ``check`` has already shown the message."""
+    def _ipython_display_(self) -> None:  # check() has shown the message already
+        pass
 
 
 def format_value(value: Any) -> str:
@@ -134,11 +134,9 @@ def is_stub(answer: Any) -> bool:
 
 
 class Exercise:
-    """One exercise: a task, a hint, a reference solution and a checker.
-
-    ``key`` is ``"NN.name"`` (NN = the notebook). ``reference`` is both what :meth:`solution`
-    shows and what :meth:`check` compares against; ``checker(answer, reference)`` returns a
-    remark or raises :class:`NotAttempted` / :class:`Wrong`.
+    """One exercise: ``key`` ``"NN.name"`` (NN = the notebook), a task, a hint, and a
+    ``reference`` solution that is both what :meth:`solution` shows and what the ``checker``
+    compares against.
     """
 
     def __init__(self, key: str, title: str, task: str, reference: Callable, hint: str,
@@ -156,10 +154,7 @@ class Exercise:
 
     def check(self, answer: Any = ...) -> CheckResult:
         """Check ``answer`` (your function), show feedback and return a :class:`CheckResult`.
-
-        Never raises for a wrong or unfinished answer, and never lets a warning through:
-        what your function warned about is told in words under the verdict.
-        """
+        Never raises for a wrong or unfinished answer; warnings are told in words."""
         name = f"({self.key}: {self.title})"
         notes: dict[str, str] = {}
         token = _WARNING_NOTES.set(notes)
@@ -177,7 +172,6 @@ class Exercise:
         return CheckResult(message.kind, str(message))
 
     def _verdict(self, answer: Any, name: str) -> Message:
-        """Run the checker on ``answer``; the message for what it found."""
         try:
             if answer is None or answer is Ellipsis or is_stub(answer):
                 raise NotAttempted
@@ -199,15 +193,13 @@ class Exercise:
         Message("solution", f"Solution ({self.key}):", code=self.solution_source()).show()
 
     def solution_source(self) -> str:
-        """The reference solution's source code, as shown by :meth:`solution`."""
         return textwrap.dedent(inspect.getsource(self.reference)).strip()
 
 
 # --------------------------------------------------------------------------- running answers
 
-
-#: Where :func:`call_answer` leaves its notes on warnings while :meth:`Exercise.check` runs:
-#: what happened, in plain words -> the first sentence that said so (with its case)
+#: While :meth:`Exercise.check` runs, :func:`call_answer`'s notes on warnings: what happened
+#: -> the first sentence that said so (with its case)
 _WARNING_NOTES: ContextVar[dict[str, str] | None] = ContextVar("_WARNING_NOTES", default=None)
 
 # (kind of warning, words in its text, what happened in plain words), first match wins
@@ -231,7 +223,7 @@ _WARNING_WORDS: list[tuple[type[Warning], str, str]] = [
 
 
 def _warning_meaning(warning: Warning) -> str:
-    """What ``warning`` says happened, as the end of a sentence "your function ..."."""
+    """The end of the sentence "your function ..." for ``warning``."""
     text = str(warning)
     for kind, words, meaning in _WARNING_WORDS:
         if isinstance(warning, kind) and words in text:
@@ -240,19 +232,7 @@ def _warning_meaning(warning: Warning) -> str:
 
 
 def describe_warning(warning: Warning, case: str) -> str:
-    """What a warning raised by the student's function means, in plain words.
-
-    Parameters
-    ----------
-    warning : Warning
-        The warning, as recorded by :func:`warnings.catch_warnings`.
-    case : str
-        The test case the function was running.
-
-    Returns
-    -------
-    str
-        One sentence, e.g. "On 3 points, your function divided by zero, which gives inf. ..."
+    """What a warning of the student's function on test ``case`` means, in one sentence.
 
     Examples
     --------
@@ -263,10 +243,7 @@ def describe_warning(warning: Warning, case: str) -> str:
 
 
 def _copy_input(value: Any) -> Any:
-    """A copy of an input that the student may change without harm (arrays, lists, tuples).
-
-    Other objects (numbers, strings, random generators) are passed as they are.
-    """
+    """A copy of arrays, lists and tuples; other inputs (numbers, generators) as they are."""
     if isinstance(value, np.ndarray):
         return value.copy()
     if isinstance(value, (list, tuple)):
@@ -324,26 +301,11 @@ def _run_quietly(answer: Callable, inputs: tuple, case: str) -> Any:
 
 
 def call_answer(answer: Any, args: tuple, case: str, names: tuple[str, ...] = ()) -> Any:
-    """Run the student's function on copies of ``args``; turn every mistake into :class:`Wrong`.
+    """What ``answer`` returns on copies of ``args``, in test ``case`` ("6 points and 2 centres").
 
-    Parameters
-    ----------
-    answer : callable
-        The student's function.
-    args : tuple
-        Its arguments; the function gets copies, so what it does to them cannot change the case.
-    case : str
-        The case in words, for the messages ("6 points and 2 centres").
-    names : tuple of str
-        The parameter names, in the order of ``args``, so a message can say which input was
-        changed in place. Unnamed inputs are called "argument 1", "argument 2", ...
-
-    Returns
-    -------
-    object
-        What the function returned. Raises :class:`Wrong` when it raised, returned None or
-        changed an input, and :class:`NotAttempted` for ``raise NotImplementedError`` or a
-        returned ``...``.
+    Raises :class:`Wrong` when it raised, returned None or changed an input (named from
+    ``names``, else "argument 1", ...), and :class:`NotAttempted` for
+    ``raise NotImplementedError`` or a returned ``...``.
     """
     if not callable(answer):
         raise Wrong(f"check() expects your function itself, e.g. ex.check(my_function), "
@@ -390,12 +352,9 @@ def as_array(value: Any, case: str, what: str) -> np.ndarray:
 
 def function_checker(cases: Cases, compare: Compare, remark: str, *,
                      show_args: bool = False) -> Checker:
-    """A checker that runs the answer and the reference on every case and compares the two.
-
-    ``cases()`` makes the ``(description, args)`` pairs when ``check`` runs, never at import.
-    ``show_args`` adds the argument values to the case in messages. An answer that changes
-    any of its inputs in place fails, with the input named (see :func:`call_answer`).
-    """
+    """A checker that runs the answer and the reference on every ``(description, args)`` pair
+    of ``cases()`` (made when ``check`` runs, never at import) and compares the two results;
+    ``show_args`` writes the argument values into the messages."""
     def checker(answer: Any, reference: Callable) -> str:
         names = tuple(inspect.signature(reference).parameters)
         for case, args in cases():
@@ -454,7 +413,7 @@ def compare_array(expected: np.ndarray, given: Any, args: tuple, case: str) -> N
 
 def seeded_groups(seed: int, n: int, k: int, d: int, *, scale: float = 3.0,
                   spread: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Test data: ``n`` points around ``k`` random centres in ``d`` dimensions, and their group."""
+    """``n`` points around ``k`` random centres in ``d`` dimensions, and their group."""
     rng = np.random.default_rng(seed)
     centers = rng.normal(scale=scale, size=(k, d))
     labels = np.arange(n) % k
@@ -476,7 +435,7 @@ def exercise_set(*exercises: Exercise) -> SimpleNamespace:
 
 
 def all_exercises() -> dict[str, Exercise]:
-    """Every exercise of the course, notebooks 01 to 06, by key."""
+    """Every exercise of the course, by key."""
     return dict(REGISTRY)
 
 
