@@ -1,8 +1,6 @@
 """A model whose jobs (a training, say) run in a background thread, through a state machine::
 
     idle ──start──▶ running ──▶ done | stopped | failed ──▶ running ...
-
-``ClusterLabModel`` builds on it; the notebook stays responsive while a job runs.
 """
 
 from __future__ import annotations
@@ -18,8 +16,7 @@ from traitlets import Float, HasTraits, Int, Unicode, validate
 
 from deepclust_lab._checks import check_choice
 
-#: States of a run: it ends in one of the last three, and only when no run is going may a new
-#: one start.
+#: States of a run: it ends in one of the last three
 RUN_STATES = ("idle", "running", "done", "stopped", "failed")
 _BATCH_UPDATE_SECONDS = 0.1  # at most ~10 progress-bar updates a second within an epoch
 
@@ -31,11 +28,10 @@ class Stopped(Exception):
 class BackgroundRun(HasTraits):
     """``state``, ``message`` and ``error`` of one job at a time, run in a daemon thread.
 
-    A job is a function that returns one line for the status (``"in 1.2 s."``); every exception
-    it raises is kept in ``error`` (the traceback) and the run ends ``"failed"``. A training job
-    reports ``epoch`` (finished epochs), ``n_epochs``, ``progress`` (epochs, counting batches)
-    and ``loss`` through :func:`training_progress`. ``timings`` records seconds from the start to
-    each event noted with :meth:`mark`.
+    A job returns one line for the status (``"in 1.2 s."``); an exception it raises ends the
+    run ``"failed"``, its traceback in ``error``. A training job reports ``epoch``,
+    ``n_epochs``, ``progress`` (epochs, counting batches) and ``loss`` through
+    :func:`training_progress`; ``timings`` holds the seconds to each event noted with :meth:`mark`.
 
     Examples
     --------
@@ -96,10 +92,7 @@ class BackgroundRun(HasTraits):
         return True
 
     def wait(self, timeout: float | None = 60.0) -> str:
-        """Block until the current run ends and return the final state.
-
-        Raises ``TimeoutError`` if the run is still going after ``timeout`` seconds.
-        """
+        """Block until the current run ends (``TimeoutError`` after ``timeout`` s); its state."""
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
@@ -154,11 +147,10 @@ def training_progress(run: BackgroundRun, *, refining: str = "Refining", step: s
     """A Keras callback that reports to ``run``: every epoch, and within epochs by batch.
 
     The first ``fit`` (phase 1: the autoencoder) moves ``epoch``, ``progress`` and ``loss``; a
-    second one (phase 2: a DEC / IDEC refinement, or the UMAP runs of "manifold") only shows
-    its steps in ``message``: ``"<refining>: <step> 3"``. The callback's ``phase`` tells which
-    one ran last (0: none).
+    later one (a DEC / IDEC refinement, or the UMAP runs of "manifold") only shows its steps in
+    ``message``: ``"<refining>: <step> 3"``. ``phase`` counts the fits begun.
     """
-    from deepclust_lab.autoencoder import EpochCallback
+    from deepclust_lab.training import EpochCallback
 
     class TrainingProgress(EpochCallback):
         phase, current_epoch, last_update = 0, 0, 0.0

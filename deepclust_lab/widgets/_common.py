@@ -17,8 +17,7 @@ from deepclust_lab._checks import check_choice, check_int
 
 #: Seeds a widget accepts (and its seed box offers).
 SEED_RANGE = (0, 10**6)
-#: Pixels per inch of the widgets' figures. Their PNGs are shown one image pixel to one CSS
-#: pixel (96 a CSS inch), so a 12 pt label in a figure reads as 12 pt text on the page.
+#: The widgets' PNGs are shown one pixel to one CSS pixel (96 a CSS inch), so 12 pt reads as 12 pt
 DPI = 96
 
 
@@ -43,8 +42,7 @@ def project_2d(Z: np.ndarray, random_state: int = 0) -> tuple[np.ndarray, Callab
 
 
 def new_figure(width: int, height: int, ncols: int = 1):
-    """A matplotlib ``Figure`` of ``width`` x ``height`` pixels and its axes, made without
-    pyplot (so it is safe in threads)."""
+    """A ``Figure`` of ``width`` x ``height`` pixels and its axes, without pyplot (thread-safe)."""
     from matplotlib.figure import Figure
 
     # "tight" rather than "constrained": half the drawing time, which Re-cluster waits for
@@ -54,8 +52,7 @@ def new_figure(width: int, height: int, ncols: int = 1):
 
 @functools.lru_cache(maxsize=8)
 def placeholder_png(text: str, width: int, height: int) -> bytes:
-    """PNG of an empty ``width`` x ``height`` frame with ``text`` in the middle: what an image
-    of a widget shows before there is anything to draw (never a broken-image icon)."""
+    """PNG of an empty frame with ``text`` in the middle, shown before there is anything to draw."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
@@ -66,22 +63,20 @@ def placeholder_png(text: str, width: int, height: int) -> bytes:
 
 
 def image(placeholder: str, width: int, height: int) -> widgets.Image:
-    """An image ``width`` pixels wide, shown 1:1 (narrower only when the page is), that shows
-    ``placeholder`` (:func:`placeholder_png`) until it is given a figure."""
+    """An image shown 1:1 (narrower only when the page is), with ``placeholder`` text at first."""
     return widgets.Image(value=placeholder_png(placeholder, width, height), format="png",
                          layout=widgets.Layout(width=f"{width}px", max_width="100%"))
 
 
 def figure_png(fig) -> bytes:
-    """PNG bytes of a ``Figure`` from :func:`new_figure`."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=fig.dpi)
     return buffer.getvalue()
 
 
 def snapshot_html(title: str, pngs: Sequence[bytes], html: str = "") -> str:
-    """A self-contained HTML picture of a widget's current state: its images inline as PNG
-    data, no script, no CDN. Pages without a kernel show it instead of the live widget."""
+    """A self-contained HTML picture of a widget (PNGs inline, no script), for pages without
+    a kernel."""
     images = "".join(f'<img alt="{escape(title)}" style="max-width:100%" src="data:image/png;'
                      f'base64,{base64.b64encode(png).decode()}">' for png in pngs if png)
     return (f'<div class="dcl-snapshot"><p><b>{escape(title)}</b> <i>(a picture of the widget '
@@ -89,10 +84,8 @@ def snapshot_html(title: str, pngs: Sequence[bytes], html: str = "") -> str:
 
 
 class Snapshot:
-    """Mixin for a widget: its display bundle also carries ``text/html`` from
-    ``self._snapshot()``. Jupyter front-ends draw the live widget; GitHub, nbviewer and
-    ``jupyter nbconvert --to html`` (which skip a widget whose state was not saved) show the
-    picture."""
+    """Mixin: the display bundle also carries ``self._snapshot()`` as ``text/html``. Jupyter
+    draws the live widget; GitHub, nbviewer and nbconvert show the picture."""
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         bundle = super()._repr_mimebundle_(**kwargs)  # data, or (data, metadata) for anywidget
@@ -102,8 +95,7 @@ class Snapshot:
 
 
 def check_setting(model: HasTraits, proposal: dict) -> Any:
-    """The one rule for a model's settings: ints within ``model.RANGES[name]``, strings among
-    ``model.CHOICES[name]`` (a ``@validate`` handler of the model calls this)."""
+    """A model's ``@validate`` rule: ints within ``model.RANGES``, strings in ``model.CHOICES``."""
     name, value = proposal["trait"].name, proposal["value"]
     if name in model.CHOICES:
         return check_choice(value, name, model.CHOICES[name])
@@ -112,11 +104,8 @@ def check_setting(model: HasTraits, proposal: dict) -> Any:
 
 
 def bound(model: HasTraits, name: str, control_class: type, **kwargs: Any) -> widgets.Widget:
-    """A ``control_class`` control whose ``value`` is linked both ways to ``model.<name>``.
-
-    An int setting's control gets ``min`` / ``max`` from ``model.RANGES``, a string setting's its
-    ``options`` from ``model.CHOICES`` (unless given), so each range is written once: in the model.
-    """
+    """A ``control_class`` control whose ``value`` is linked both ways to ``model.<name>``, with
+    its ``min`` / ``max`` or ``options`` from ``model.RANGES`` / ``model.CHOICES``."""
     if name in getattr(model, "RANGES", {}):
         kwargs["min"], kwargs["max"] = model.RANGES[name]
     if name in getattr(model, "CHOICES", {}):

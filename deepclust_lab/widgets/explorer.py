@@ -1,7 +1,6 @@
 """``EmbeddingExplorer``: a 2-D embedding coloured by cluster, with images on hover (anywidget).
 
-The front-end is plain SVG in ``widgets/explorer.js`` and ``widgets/explorer.css`` at the top of
-the repository, shipped inside the package as ``deepclust_lab/widgets/frontend/`` (a link).
+The front-end is plain SVG: ``widgets/frontend/explorer.js`` and ``explorer.css``.
 """
 
 from __future__ import annotations
@@ -23,10 +22,10 @@ __all__ = ["EmbeddingExplorer"]
 FRONTEND = pathlib.Path(__file__).parent / "frontend"
 
 
-def _images_to_bytes(images: Any, n: int, image_shape: Sequence[int] | None) -> tuple[bytes, list]:
-    """Greyscale images as one uint8 byte string (row-major), scaled to 0..255 over the array."""
+def _images_to_uint8(images: Any, n: int, image_shape: Sequence[int] | None):
+    """Greyscale images as uint8 rows, scaled to 0..255 over the array, and their shape."""
     if images is None:
-        return b"", []
+        return None, []
     try:
         arr = np.asarray(images, dtype=float)
     except (TypeError, ValueError):
@@ -50,17 +49,15 @@ def _images_to_bytes(images: Any, n: int, image_shape: Sequence[int] | None) -> 
         raise ValueError(f"images has {len(arr)} rows but the embedding has {n}")
     low, high = float(np.min(arr)), float(np.max(arr))
     scaled = (arr - low) / (high - low) if high > low else np.zeros_like(arr)
-    return np.round(scaled * 255).astype(np.uint8).tobytes(), shape
+    return np.round(scaled * 255).astype(np.uint8), shape
 
 
 class EmbeddingExplorer(_common.Snapshot, anywidget.AnyWidget):
     """A scatter of a 2-D embedding coloured by cluster, with images on hover (anywidget).
 
-    Hovering a point shows that sample's image and true label; clicking a point or a legend
-    entry selects its cluster and shows a grid of its members. The selection is synced back:
-    ``selected_cluster`` (settable from Python too) and ``selected_indices`` (rows of the
-    original data). The front-end is ``widgets/explorer.js`` (plain SVG, no external libraries,
-    no network), so it runs in JupyterLab, Notebook 7 and VS Code.
+    Hovering a point shows its image and true label; clicking a point or a legend entry
+    selects its cluster and shows a grid of its members. ``selected_cluster`` (settable from
+    Python too) and ``selected_indices`` (rows of the original data) are synced back.
 
     Parameters
     ----------
@@ -73,15 +70,10 @@ class EmbeddingExplorer(_common.Snapshot, anywidget.AnyWidget):
     image_shape : tuple of int, optional
         ``(h, w)``; needed when images are rows.
     true_labels : array-like of shape (n_samples,), optional
-        When given, each cluster is coloured like the class it is matched to (Hungarian
-        matching), exactly as :func:`~deepclust_lab.plotting.plot_embedding` colours it with
-        the same ``true_labels``: ``cluster_colors`` comes from
-        :func:`deepclust_lab.plotting.cluster_colors`, ``palette`` is
-        ``deepclust_lab.plotting.PALETTE``.
+        Each cluster is then coloured like the class it is matched to, as
+        :func:`~deepclust_lab.plotting.plot_embedding` colours it.
     max_points : int, default=2000
-        Larger inputs are subsampled (seeded) to keep the page light.
-    random_state : int, default=0
-    title : str, default=""
+        Larger inputs are subsampled (seeded by ``random_state``) to keep the page light.
 
     Examples
     --------
@@ -128,20 +120,18 @@ class EmbeddingExplorer(_common.Snapshot, anywidget.AnyWidget):
         max_points = check_int(max_points, "max_points", low=1)
         from deepclust_lab.plotting import PALETTE, cluster_colors  # pyplot only when used
 
-        pixels, shape = _images_to_bytes(images, n, image_shape)
+        pixels, shape = _images_to_uint8(images, n, image_shape)
         colors = cluster_colors(cluster_ids, truth)  # on every sample, as plot_embedding does
         keep = np.arange(n)
         if n > max_points:
             rng = np.random.default_rng(random_state)
             keep = np.sort(rng.choice(n, size=max_points, replace=False))
         view, _ = _common.project_2d(Z, random_state=random_state)
-        if pixels:
-            pixels = np.frombuffer(pixels, dtype=np.uint8).reshape(n, -1)[keep].tobytes()
         super().__init__(
             x=view[keep, 0].tolist(), y=view[keep, 1].tolist(),
             labels=cluster_ids[keep].astype(int).tolist(),
             true_labels=[] if truth is None else truth[keep].tolist(),
-            images=pixels, image_shape=list(shape), palette=list(PALETTE),
+            images=b"" if pixels is None else pixels[keep].tobytes(), image_shape=list(shape), palette=list(PALETTE),
             cluster_colors={str(c): colour for c, colour in colors.items()}, title=title,
             sample_indices=keep.tolist(), **kwargs,
         )
@@ -149,10 +139,8 @@ class EmbeddingExplorer(_common.Snapshot, anywidget.AnyWidget):
     @classmethod
     def from_dataset(cls, dataset: Any, labels: Any, embedding: Any = None,
                      **kwargs: Any) -> EmbeddingExplorer:
-        """Build from a :class:`~deepclust_lab.data.Dataset` (images and true labels included).
-
-        ``embedding`` defaults to the dataset's own features (shown through PCA).
-        """
+        """From a :class:`~deepclust_lab.data.Dataset`, with its images and true labels;
+        ``embedding`` defaults to its features."""
         X = dataset.X if embedding is None else embedding
         images = dataset.X if dataset.image_shape else None
         kwargs.setdefault("title", f"{dataset.name}: coloured by cluster")

@@ -1,9 +1,7 @@
 """``ClusterLab``: retrain, re-cluster and stop a deep clustering pipeline from buttons (notebook 04).
 
 ``ClusterLabModel`` holds the settings and runs Retrain and Re-cluster in a background thread
-(``_background.BackgroundRun``: idle → running → done | stopped | failed); ``ClusterLab`` is its
-view. A second click while a run is going does nothing, Stop ends training after the current
-batch, and every exception is shown in the app's output area (and kept in ``model.error``).
+(``_background.BackgroundRun``); ``ClusterLab`` is its view.
 """
 
 from __future__ import annotations
@@ -42,11 +40,6 @@ _IMAGE = (640, 520)  # pixels of each result image, shown 1:1, so a 12 pt label 
 _TABLE_ROWS = ("ACC", "NMI", "ARI", "AMI", "purity", "silhouette (embedding)", "clusters found")
 
 
-def _preset_epochs(preset: str) -> int:
-    """Autoencoder epochs of a ``DeepClusterer`` preset (the epochs box starts there)."""
-    return int(PRESETS[preset].epochs)
-
-
 @dataclasses.dataclass
 class LabResult:
     """What one ClusterLab run produced."""
@@ -63,33 +56,14 @@ class LabResult:
 
 
 class ClusterLabModel(BackgroundRun):
-    """State machine behind :class:`ClusterLab`: settings, the running job and its result.
+    """The settings, the running job and the result behind :class:`ClusterLab`.
 
     ``retrain()`` fits a :class:`~deepclust_lab.pipeline.DeepClusterer` in a background thread;
-    ``recluster()`` reuses the last embedding and only redoes the clustering (the kit's K-means);
-    ``stop()`` asks training to end after the current batch; ``wait()`` blocks until the run ends.
-
-    Parameters
-    ----------
-    dataset : str, default="digits"
-    method : str, default="ae-kmeans"
-        One of ``deepclust_lab.pipeline.METHODS``.
-    preset : {"fast", "full"}, default="fast"
-        Passed to ``DeepClusterer``; changing it resets ``epochs`` to the preset's default.
-    embedding_dim, epochs, n_clusters, seed : int
-        Within ``RANGES``; ``epochs`` defaults to the preset's (``pipeline.PRESETS``).
-    augment : bool, default=False
-        Train on shifted / rotated images: ``DeepClusterer(augment=..., image_shape=...)``, the
-        shape the dataset's own, or inferred from a square pixel count.
-
-    Attributes
-    ----------
-    state, message, error, epoch, n_epochs, progress, loss, timings
-        See :class:`~deepclust_lab.widgets._background.BackgroundRun`; ``timings`` notes
-        ``training_started``, ``first_progress`` (the bar first moves), ``first_epoch``,
-        ``fitted`` and ``done`` (result drawn), for the benchmarks.
-    result : LabResult or None
-    clusterer_ : the last fitted DeepClusterer
+    ``recluster()`` reuses the last embedding and redoes only the clustering (the kit's K-means);
+    ``stop()`` ends training after the current batch. The settings (``dataset``, ``method``,
+    ``preset``, ``embedding_dim``, ``epochs``, ``n_clusters``, ``seed``, ``augment``) are those of
+    ``DeepClusterer``; changing ``preset`` resets ``epochs`` to the preset's. ``timings`` (see
+    ``BackgroundRun``) also notes ``training_started``, ``first_epoch`` and ``fitted``.
 
     Examples
     --------
@@ -98,8 +72,7 @@ class ClusterLabModel(BackgroundRun):
     ('idle', True)
     """
 
-    #: (low, high) of each int setting, and the options of each text setting: the one place where
-    #: they are written (the controls take theirs from here).
+    #: (low, high) of each int setting and the options of each text setting, written only here
     RANGES: ClassVar[dict] = {"embedding_dim": (2, 512), "epochs": (1, 10_000),
                               "n_clusters": (2, 200), "seed": _common.SEED_RANGE}
     CHOICES: ClassVar[dict] = {"method": METHODS, "preset": tuple(PRESETS)}
@@ -120,7 +93,7 @@ class ClusterLabModel(BackgroundRun):
     def __init__(self, **kwargs: Any) -> None:
         self._ready = False  # a preset given with explicit epochs at construction keeps them
         preset = check_choice(kwargs.setdefault("preset", "fast"), "preset", self.CHOICES["preset"])
-        kwargs.setdefault("epochs", _preset_epochs(preset))
+        kwargs.setdefault("epochs", PRESETS[preset].epochs)
         super().__init__(**kwargs)
         self._ready = True
         self._stopper = self._progress = None
@@ -128,8 +101,8 @@ class ClusterLabModel(BackgroundRun):
         self.clusterer_ = None
 
     def warm_up(self) -> None:
-        """Fit the current settings for one epoch in a daemon thread, so that JAX has compiled
-        the training step before the first Retrain (which waits for it to finish)."""
+        """Fit one epoch in a daemon thread, so that JAX has compiled the training step before
+        the first Retrain (which waits for it)."""
         if self.method not in _TRAINED_METHODS or self._warming is not None:
             return
 
@@ -158,23 +131,19 @@ class ClusterLabModel(BackgroundRun):
     @observe("preset")
     def _preset_changed(self, change) -> None:
         if self._ready:
-            self.epochs = _preset_epochs(change["new"])
+            self.epochs = PRESETS[change["new"]].epochs
 
     @observe("dataset")
     def _dataset_changed(self, change) -> None:
         # The stored embedding belongs to the old dataset: Re-cluster needs a Retrain first.
         self.has_embedding = self.result is not None and self.result.dataset == change["new"]
 
-    # -- public actions ----------------------------------------------------------------------
     def retrain(self) -> bool:
         """Start training the embedding and clustering; ``False`` if a run is already going."""
         return self._start("retrain", self._retrain_job, self._reset_progress)
 
     def recluster(self) -> bool:
-        """Redo only the clustering on the last embedding; ``False`` if a run is going.
-
-        Raises ``RuntimeError`` when there is no embedding of the current dataset yet.
-        """
+        """Redo only the clustering on the last embedding; ``False`` if a run is going."""
         if not self.has_embedding and not self.running:
             raise RuntimeError(
                 "Re-cluster reuses the last embedding, and there is none for "
@@ -189,7 +158,7 @@ class ClusterLabModel(BackgroundRun):
             self._stopper.request_stop()
         return stopping
 
-    # -- the jobs, in the background thread --------------------------------------------------
+    # -- the jobs, in the background thread
     def _reset_progress(self) -> None:
         self._stopper = None
         trains = self.action == "retrain" and self.method in _TRAINED_METHODS
@@ -201,20 +170,19 @@ class ClusterLabModel(BackgroundRun):
                 "random_state": self.seed, "preset": self.preset, "augment": self.augment,
                 "image_shape": self.image_shape}
 
-    def _build_clusterer(self, callbacks: list):
-        """The estimator a Retrain fits (tests replace this to inject failures)."""
+    def _build_clusterer(self, callbacks: list):  # tests replace it to inject failures
         return DeepClusterer(**self._clusterer_params(), callbacks=callbacks)
 
     @property
     def image_shape(self) -> tuple[int, ...] | None:
-        """Of the dataset: its own, or inferred from a square pixel count (64 -> 8 x 8)."""
+        """The dataset's own, or inferred from a square pixel count (64 -> 8 x 8)."""
         from deepclust_lab.images import infer_image_shape
 
         data = _common.load_cached(self.dataset)
         return tuple(data.image_shape) if data.image_shape else infer_image_shape(data.X.shape[1])
 
     def _retrain_job(self) -> str:
-        from deepclust_lab.autoencoder import StopTraining
+        from deepclust_lab.training import StopTraining
 
         if self._warming is not None and self._warming.is_alive():
             self.message = "Finishing the warm-up (compiling the model)…"
@@ -272,8 +240,7 @@ class ClusterLabModel(BackgroundRun):
 
 
 def _scores(embedding: np.ndarray, y: np.ndarray | None, labels: np.ndarray) -> dict:
-    """The metrics table: ``metrics.external_scores`` when true labels exist, and
-    ``metrics.internal_scores`` of the embedding (silhouette on at most 1000 samples, seeded)."""
+    """External scores when true labels exist, and internal ones of the embedding."""
     scores: dict[str, float] = {} if y is None else dict(external_scores(y, labels))
     n_clusters = len(np.unique(labels))
     if 1 < n_clusters < len(labels):
@@ -284,7 +251,7 @@ def _scores(embedding: np.ndarray, y: np.ndarray | None, labels: np.ndarray) -> 
 
 
 def _scores_html(scores: dict | None) -> str:
-    """The metrics table (the main scores; ``LabResult.scores`` holds them all)."""
+    """The main scores as an HTML table (``LabResult.scores`` holds them all)."""
     if scores is None:
         rows = {name: None for name in _TABLE_ROWS if name != "clusters found"}
     else:
@@ -300,13 +267,12 @@ def _scores_html(scores: dict | None) -> str:
 
 
 def render_lab_result(result: LabResult) -> tuple[bytes, bytes | None]:
-    """PNGs (``_IMAGE`` pixels) of the 2-D embedding coloured by cluster, each cluster in its
-    matched class's colour, and of the confusion matrix (``None`` without true labels)."""
+    """PNGs of the 2-D embedding coloured by cluster (in its matched class's colour) and of
+    the confusion matrix (``None`` without true labels)."""
     from deepclust_lab.plotting import plot_confusion_matrix, plot_embedding
 
     fig, ax = _common.new_figure(*_IMAGE)
     k = len(np.unique(result.labels))
-    # with true labels, a cluster takes its matched class's colour (as in the explorer)
     plot_embedding(result.view_2d, result.labels, true_labels=result.y, ax=ax,
                    title=f"{result.dataset}: {k} clusters (PCA view)")
     if result.y is None:
@@ -319,22 +285,11 @@ def render_lab_result(result: LabResult) -> tuple[bytes, bytes | None]:
 class ClusterLab(_common.Snapshot, widgets.VBox):
     """Retrain, re-cluster and stop a deep clustering pipeline from buttons (notebook 04).
 
-    Controls for the dataset, method, preset, augmentation, embedding size, epochs, k and seed,
-    each linked to the ``model`` setting of its name (``k`` is ``n_clusters``); buttons
-    **Retrain** (fit the embedding and cluster), **Re-cluster** (reuse the embedding, redo only
-    the clustering: instant) and **Stop**; a progress bar per epoch with the loss (``progress``,
-    ``status``); the ``metrics`` table; the embedding coloured by cluster and the confusion
-    matrix. Training runs in a background thread; controls are disabled while it runs; errors
-    appear in ``output``.
-
-    Parameters
-    ----------
-    dataset, method, preset, n_clusters, embedding_dim, epochs, seed, augment
-        Starting settings, see :class:`ClusterLabModel`.
-    title : str, optional
-        A heading above the controls.
-    datasets : sequence of str
-        The choices offered in the dataset menu.
+    One control per setting of :class:`ClusterLabModel` (``k`` is ``n_clusters``); **Retrain**,
+    **Re-cluster** (reuse the embedding: instant) and **Stop**; a progress bar per epoch, the
+    metrics table, the embedding coloured by cluster and the confusion matrix. Controls are
+    disabled while a run goes; errors appear in ``output``. ``datasets`` fills the dataset
+    menu; ``title`` is a heading above the controls.
 
     Examples
     --------
@@ -379,7 +334,7 @@ class ClusterLab(_common.Snapshot, widgets.VBox):
         self.add_class("dcl-cluster-lab")
 
     def _make_controls(self, datasets: Sequence[str]) -> None:
-        """One control per model setting, each linked to that setting by name (``_common.bound``)."""
+        """One control per model setting, linked to it (``_common.bound``)."""
         style = {"description_width": "initial"}
         bound = functools.partial(_common.bound, self.model)
         menu = functools.partial(bound, control_class=widgets.Dropdown, style=style)
@@ -425,7 +380,7 @@ class ClusterLab(_common.Snapshot, widgets.VBox):
                                  (self.metrics, "dcl-metrics"), (self.output, "dcl-output")):
             shown.add_class(css_class)
 
-    # -- the model's state and actions, as on the buttons -------------------------------------
+    # -- the model's state and actions, as on the buttons
     state = property(lambda self: self.model.state, doc="The model's run state.")
     result = property(lambda self: self.model.result, doc="The last LabResult, or None.")
     retrain = property(lambda self: self.model.retrain, doc="Same as pressing Retrain.")
@@ -445,7 +400,7 @@ class ClusterLab(_common.Snapshot, widgets.VBox):
             title=f"{result.dataset}: embedding coloured by cluster",
         )
 
-    # -- view updates ------------------------------------------------------------------------
+    # -- view updates
     def _clicked(self, action: Callable[[], bool]) -> Callable:
         def handler(_button) -> None:
             try:

@@ -19,30 +19,12 @@ STEPPER_DATASETS = ("blobs", "moons", "circles", "anisotropic", "varied_density"
 
 
 class KMeansStepperModel(HasTraits):
-    """State of the K-means stepper: the settings, the precomputed iterations and the current step.
+    """The settings, the precomputed iterations and the current ``step`` of the K-means stepper.
 
-    Changing any setting reruns the kit's :class:`~deepclust_lab.kmeans.KMeans` (one
-    initialisation, ``keep_history=True``) and goes back to step 0.
-
-    Parameters
-    ----------
-    dataset : str, default="blobs"
-        One of ``STEPPER_DATASETS``; data with more than two features is shown through PCA.
-    n_clusters : int, default=4
-    init : {"k-means++", "random"}, default="k-means++"
-    seed : int, default=0
-        ``random_state`` of the K-means run.
-    n_samples : int, default=300
-        Points drawn for the toy datasets (``digits`` always uses its 1797 images).
-
-    Attributes
-    ----------
-    history : list
-        The ``KMeans.history_`` steps (``centers``, ``labels``, ``inertia``).
-    points_2d : ndarray of shape (n_samples, 2)
-        What the plot shows; ``centers_2d`` holds each step's centres in the same view.
-    step : int
-        The step on display, ``0 <= step < n_steps``.
+    Changing a setting (``dataset``, ``n_clusters``, ``init``, ``seed``, ``n_samples`` of the toy
+    sets) reruns the kit's :class:`~deepclust_lab.kmeans.KMeans` (one start, with its
+    ``history_``) and goes back to step 0. ``points_2d`` and ``centers_2d`` are what the plot
+    shows (PCA for wider data).
 
     Examples
     --------
@@ -54,8 +36,8 @@ class KMeansStepperModel(HasTraits):
     True
     """
 
-    #: (low, high) of each int setting, and the options of each text setting: the one place where
-    #: they are written (the controls take theirs from here). 12 clusters: 12 distinct colours.
+    #: (low, high) of each int setting and the options of each text setting, written only here.
+    #: 12 clusters: 12 distinct colours.
     RANGES: ClassVar[dict] = {"n_clusters": (1, 12), "seed": _common.SEED_RANGE,
                               "n_samples": (10, None)}
     CHOICES: ClassVar[dict] = {"dataset": STEPPER_DATASETS, "init": ("k-means++", "random")}
@@ -96,7 +78,6 @@ class KMeansStepperModel(HasTraits):
 
     @property
     def inertia(self) -> np.ndarray:
-        """Inertia at each step."""
         return np.array([float(s.inertia) for s in self.history])
 
     def compute(self) -> None:
@@ -120,7 +101,7 @@ class KMeansStepperModel(HasTraits):
 
 def render_kmeans_step(model: KMeansStepperModel, step: int | None = None) -> bytes:
     """PNG of one K-means step (``model.step`` by default): points, centroids and their paths,
-    and the inertia curve, drawn by the kit's plot helpers (one palette, projector fonts)."""
+    and the inertia curve."""
     from deepclust_lab.plotting import cluster_style, plot_clusters, plot_inertia_curve
 
     step = model.step if step is None else step
@@ -146,17 +127,9 @@ def render_kmeans_step(model: KMeansStepperModel, step: int | None = None) -> by
 class KMeansStepper(_common.Snapshot, widgets.VBox):
     """Play through the iterations of the kit's K-means (notebook 02).
 
-    Controls for the dataset, k, the initialisation and the seed (``dataset``, ``k``, ``init``,
-    ``seed``, each linked to one setting of ``model``); a Play button and a slider move through
-    the precomputed steps; the picture shows the points coloured by their current cluster, the
-    centroids with the path they have travelled, and the inertia curve with the current step.
-
-    Parameters
-    ----------
-    dataset, n_clusters, init, seed, n_samples
-        Starting settings, see :class:`KMeansStepperModel`.
-    interval : int, default=700
-        Milliseconds between steps while playing (at least 1).
+    Controls ``dataset``, ``k``, ``init`` and ``seed`` (linked to the settings of ``model``); a
+    Play button (``interval`` ms a step) and a slider move through the steps; the picture
+    shows the points by cluster, the centroids with their paths, and the inertia curve.
 
     Examples
     --------
