@@ -9,8 +9,8 @@ Four ways to pick k, each a column of :func:`sweep_k`'s table:
   extent would give (:func:`gap_statistic`; Tibshirani, Walther & Hastie, 2001);
 * **BIC** — fit a Gaussian mixture per k and take the lowest Bayesian information criterion.
 
-They often disagree; that disagreement is itself worth showing. Whether a method gives the
-same answer with another seed is :mod:`deepclust_lab.stability`'s question (re-exported here).
+They often disagree, which is itself worth showing. Whether a method gives the same answer
+with another seed is :mod:`deepclust_lab.stability`'s question (re-exported here).
 """
 
 from __future__ import annotations
@@ -35,18 +35,10 @@ from deepclust_lab._checks import (
 from deepclust_lab.metrics import SILHOUETTE_MAX_SAMPLES
 from deepclust_lab.stability import StabilityResult, stability
 
-__all__ = [
-    "SWEEP_COLUMNS",
-    "StabilityResult",
-    "choose_gap_k",
-    "find_elbow",
-    "gap_statistic",
-    "stability",
-    "sweep_k",
-]
+__all__ = ["SWEEP_COLUMNS", "StabilityResult", "choose_gap_k", "find_elbow", "gap_statistic",
+           "stability", "sweep_k"]
 
 SWEEP_COLUMNS = ("k", "inertia", "silhouette", "gap", "gap_se", "bic")
-"""The columns of :func:`sweep_k`'s table, in order."""
 
 _KMEANS_N_INIT = 3  # restarts per K-means fit: cheap insurance against a poor local optimum
 # Below this many matrix entries one thread is faster: these loops run many small fits, and
@@ -54,21 +46,14 @@ _KMEANS_N_INIT = 3  # restarts per K-means fit: cheap insurance against a poor l
 _SINGLE_THREAD_MAX_SIZE = 2_000_000
 
 
-# --------------------------------------------------------------------------------------
-# checks and small steps
-# --------------------------------------------------------------------------------------
-def _check_k_values(k_values: Any, X: np.ndarray, *, low: int = 1) -> np.ndarray:
-    if isinstance(k_values, (int, np.integer)):
-        raise TypeError(f"k_values must be a sequence of ints such as range(2, 11), got {k_values}")
-    try:
-        values = list(k_values)
-    except TypeError:
+def _check_k_values(k_values: Any, X: np.ndarray) -> np.ndarray:
+    if not isinstance(k_values, Iterable):
         raise TypeError(
-            f"k_values must be a sequence of ints such as range(2, 11), got {k_values!r}"
-        ) from None
+            f"k_values must be a sequence of ints such as range(2, 11), got {k_values!r}")
+    values = list(k_values)
     if not values:
         raise ValueError("k_values is empty; give at least one number of clusters")
-    ks = sorted({check_int(k, "each k in k_values", low=low) for k in values})
+    ks = sorted({check_int(k, "each k in k_values", low=1) for k in values})
     if ks[-1] > X.shape[0]:
         raise ValueError(
             f"k={ks[-1]} in k_values is larger than the number of samples ({X.shape[0]})"
@@ -78,7 +63,6 @@ def _check_k_values(k_values: Any, X: np.ndarray, *, low: int = 1) -> np.ndarray
 
 
 def _threads_for(X: np.ndarray) -> AbstractContextManager:
-    """Run small problems on one thread (OpenMP and BLAS), big ones with the default pool."""
     return threadpool_limits(1) if X.size <= _SINGLE_THREAD_MAX_SIZE else nullcontext()
 
 
@@ -95,10 +79,8 @@ def _log(w: float) -> float:
     return float(np.log(max(w, np.finfo(float).tiny)))  # W_k is 0 only when k >= distinct points
 
 
-def _reference_sampler(
-    X: np.ndarray, reference: str
-) -> Callable[[np.random.RandomState], np.ndarray]:
-    """Draw data sets uniformly in the bounding box of X (or of X in its principal axes)."""
+def _reference_sampler(X: np.ndarray, reference: str) -> Callable:
+    """Draws data sets uniformly in the bounding box of X (or of X in its principal axes)."""
     if reference == "box":
         low, high = X.min(axis=0), X.max(axis=0)
         return lambda rng: rng.uniform(low, high, size=X.shape)
@@ -109,14 +91,8 @@ def _reference_sampler(
     return lambda rng: rng.uniform(low, high, size=rotated.shape) @ vt + mean
 
 
-def _gap_table(
-    X: np.ndarray,
-    ks: np.ndarray,
-    log_w: np.ndarray,
-    n_refs: int,
-    rng: np.random.RandomState,
-    reference: str,
-) -> pd.DataFrame:
+def _gap_table(X: np.ndarray, ks: np.ndarray, log_w: np.ndarray, n_refs: int,
+               rng: np.random.RandomState, reference: str) -> pd.DataFrame:
     draw = _reference_sampler(X, reference)
     ref_log_w = np.empty((n_refs, len(ks)))
     for b in range(n_refs):
@@ -133,10 +109,8 @@ def _gap_table(
 
 
 def choose_gap_k(ks: Any, gap: Any, gap_se: Any) -> int:
-    """Tibshirani's rule: the smallest k with ``Gap(k) >= Gap(k+1) - s(k+1)``.
-
-    ``ks``, ``gap`` and ``gap_se`` are aligned sequences (as in :func:`gap_statistic`'s table);
-    when no k passes, the k with the largest gap.
+    """Tibshirani's rule: the smallest k with ``Gap(k) >= Gap(k+1) - s(k+1)`` (``k+1`` is the
+    next k of ``ks``); when no k passes, the k with the largest gap.
 
     Examples
     --------
@@ -150,28 +124,11 @@ def choose_gap_k(ks: Any, gap: Any, gap_se: Any) -> int:
     return int(ks[int(np.argmax(gap))])
 
 
-# --------------------------------------------------------------------------------------
-# public functions
-# --------------------------------------------------------------------------------------
 def find_elbow(k_values: Iterable[int], values: Iterable[float]) -> int:
-    """The "elbow" of a falling curve: the point farthest below the straight line (chord)
-    joining its first and last points.
-
-    Both axes are first rescaled to [0, 1], so the answer does not depend on units. This is
-    the idea behind the "kneedle" method (Satopää et al., 2011) without its smoothing.
-
-    Parameters
-    ----------
-    k_values : sequence of int
-        The x positions (numbers of clusters), at least three, in increasing order.
-    values : sequence of float
-        The curve, e.g. K-means inertia for each k.
-
-    Returns
-    -------
-    int
-        The k at the elbow. If no point lies below the chord (a straight or bulging curve),
-        the first k is returned.
+    """The "elbow" of a falling curve (at least three increasing ``k_values``): the point
+    farthest below the straight line joining its first and last points, after both axes are
+    rescaled to [0, 1] (the "kneedle" idea of Satopää et al., 2011, without its smoothing).
+    The first k when no point lies below that line.
 
     Examples
     --------
@@ -213,36 +170,20 @@ def gap_statistic(
 ) -> pd.DataFrame:
     """The gap statistic of Tibshirani, Walther & Hastie (2001) for each k.
 
-    For each k, ``W_k`` is the K-means within-cluster sum of squares (scikit-learn's
-    ``KMeans``, 3 restarts). The same is computed on ``n_refs`` reference data sets drawn
-    uniformly at random in the bounding box of X, which have no clusters at all. Then
+    ``W_k`` is the K-means within-cluster sum of squares (3 restarts). The same is computed on
+    ``n_refs`` reference data sets drawn uniformly in the bounding box of X (``reference="pca"``:
+    the box along X's principal axes, better for elongated data), which have no clusters. Then
 
     * ``Gap(k) = mean over references of log W*_k  -  log W_k``
     * ``s_k = sd(log W*_k) * sqrt(1 + 1/n_refs)`` (the simulation error)
 
-    and k is chosen by Tibshirani's rule, :func:`choose_gap_k` ("k+1" there is the next value
-    in ``k_values``). Unlike the silhouette, the gap can choose k = 1 ("no clusters here").
-
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, n_features)
-        The data.
-    k_values : iterable of int, default range(1, 11)
-        The numbers of clusters to try (sorted, duplicates dropped).
-    n_refs : int, default 10
-        Number of reference data sets (B in the paper).
-    random_state : int, RandomState or None, default 0
-        Seeds the reference draws and K-means.
-    reference : {"box", "pca"}, default "box"
-        ``"box"``: the axis-aligned bounding box. ``"pca"``: the box aligned with the
-        principal axes of X (the paper's second option, better for elongated data).
+    and k is chosen by :func:`choose_gap_k`. Unlike the silhouette, the gap can choose k = 1.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``k``, ``gap``, ``gap_se``, ``log_w`` (log W_k of the data) and
-        ``ref_log_w`` (its mean over the references); ``table.attrs["best_k"]`` holds the
-        chosen k.
+        Columns ``k``, ``gap``, ``gap_se``, ``log_w`` and ``ref_log_w`` (its mean over the
+        references); ``table.attrs["best_k"]`` holds the chosen k.
 
     Examples
     --------
@@ -271,36 +212,17 @@ def sweep_k(
     gap: bool = True,
     bic: bool = True,
 ) -> pd.DataFrame:
-    """Fit a model for each k and tabulate the usual criteria for choosing k.
-
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, n_features)
-    k_values : iterable of int, default range(2, 11)
-        The numbers of clusters to try (sorted, duplicates dropped).
-    random_state : int, RandomState or None, default 0
-        Seeds every K-means fit, the gap statistic's reference draws and the mixtures.
-    n_refs : int, default 10
-        Reference data sets for the gap statistic.
-    gap, bic : bool, default True
-        Compute the gap statistic / the Gaussian-mixture BIC (the slower columns). When
-        off, their columns hold NaN.
+    """Fit K-means (and a Gaussian mixture) for each k and tabulate the criteria for choosing k.
 
     Returns
     -------
     pandas.DataFrame
-        One row per k with the columns :data:`SWEEP_COLUMNS`:
-
-        * ``inertia``: K-means within-cluster sum of squares (lower always, look for the elbow);
-        * ``silhouette``: mean silhouette of the K-means labels (higher is better; NaN for
-          k = 1; computed on at most 5000 points);
-        * ``gap``, ``gap_se``: see :func:`gap_statistic`;
-        * ``bic``: BIC of a full-covariance Gaussian mixture (lower is better).
-
-        ``table.attrs["best"]`` is a dict with the k each criterion picks:
-        ``{"elbow": ..., "silhouette": ..., "gap": ..., "bic": ...}``; ``"elbow"`` comes
-        from :func:`find_elbow` on the inertia (``None`` with fewer than 3 k values), and
-        ``"gap"`` / ``"bic"`` are ``None`` when switched off.
+        One row per k with the columns :data:`SWEEP_COLUMNS`: K-means ``inertia``; the mean
+        ``silhouette`` of its labels (NaN for k = 1; on at most 5000 points); ``gap`` and
+        ``gap_se`` (:func:`gap_statistic`, NaN unless ``gap``); the ``bic`` of a
+        full-covariance Gaussian mixture (NaN unless ``bic``). ``table.attrs["best"]`` holds
+        the k each criterion picks: ``"elbow"`` (:func:`find_elbow`, None with fewer than 3 k),
+        ``"silhouette"``, ``"gap"`` and ``"bic"`` (None when switched off).
 
     Examples
     --------
@@ -347,16 +269,8 @@ def sweep_k(
                 mixture = GaussianMixture(n_components=int(k), random_state=_seed(rng)).fit(X)
                 bic_values[i] = mixture.bic(X)
 
-    table = pd.DataFrame(
-        {
-            "k": ks,
-            "inertia": inertia,
-            "silhouette": silhouette,
-            "gap": gap_values,
-            "gap_se": gap_se,
-            "bic": bic_values,
-        }
-    )
+    table = pd.DataFrame({"k": ks, "inertia": inertia, "silhouette": silhouette,
+                          "gap": gap_values, "gap_se": gap_se, "bic": bic_values})
     table.attrs["best"] = {
         "elbow": find_elbow(ks, inertia) if len(ks) >= 3 else None,
         "silhouette": None if np.isnan(silhouette).all() else int(ks[np.nanargmax(silhouette)]),

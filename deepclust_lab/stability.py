@@ -5,6 +5,7 @@ front-end, see :func:`deepclust_lab.manifold.stability`.)
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -21,24 +22,10 @@ __all__ = ["StabilityResult", "stability"]
 
 @dataclass(repr=False)
 class StabilityResult:
-    """What :func:`stability` found.
-
-    Attributes
-    ----------
-    seeds : list of int
-        The seed of each run.
-    labels : list of ndarray
-        The labels each run returned, one per row it was given.
-    indices : list of ndarray
-        The rows of X each run was given (all rows, in order, unless bootstrapping).
-    pairwise_ari : ndarray of shape (n_runs, n_runs)
-        Adjusted Rand index between every two runs, on the points both were given
-        (1 on the diagonal).
-    mean_ari, std_ari : float
-        Mean and standard deviation (NumPy's, ddof=0) of the pairwise ARI over all pairs.
-    scores : pandas.DataFrame or None
-        One row per run with ACC, NMI and ARI against ``y_true``; ``None`` without it.
-    """
+    """What :func:`stability` found: per run its seed, the ``labels`` it returned for the rows
+    it was given (``indices``); the ARI between every two runs on the points both were given
+    (``pairwise_ari``), its mean and std (ddof=0) over the pairs; and ``scores``, one row per
+    run with ACC, NMI and ARI against ``y_true`` (None without it)."""
 
     seeds: list[int]
     labels: list[np.ndarray]
@@ -48,8 +35,15 @@ class StabilityResult:
     std_ari: float
     scores: pd.DataFrame | None
 
+    def _spreads(self) -> dict[str, tuple[float, float]]:
+        rows = {"pairwise ARI": (self.mean_ari, self.std_ari)}
+        for name in [] if self.scores is None else self.scores.columns:
+            column = self.scores[name].to_numpy(dtype=float)
+            rows[name] = (float(column.mean()), float(column.std()))
+        return rows
+
     def summary(self) -> pd.DataFrame:
-        """A small table: mean and std of the pairwise ARI and of each score against y_true.
+        """Mean and std of the pairwise ARI and of each score against y_true.
 
         Examples
         --------
@@ -61,23 +55,12 @@ class StabilityResult:
                       mean  std
         pairwise ARI   1.0  0.0
         """
-        rows = {"pairwise ARI": (self.mean_ari, self.std_ari)}
-        if self.scores is not None:
-            for name in self.scores.columns:
-                column = self.scores[name].to_numpy(dtype=float)
-                rows[name] = (float(column.mean()), float(column.std()))
-        return pd.DataFrame.from_dict(rows, orient="index", columns=["mean", "std"])
+        return pd.DataFrame.from_dict(self._spreads(), orient="index", columns=["mean", "std"])
 
     def __repr__(self) -> str:
-        text = (
-            f"StabilityResult({len(self.seeds)} runs, "
-            f"pairwise ARI {self.mean_ari:.3f} ± {self.std_ari:.3f}"
-        )
-        if self.scores is not None:
-            for name in self.scores.columns:
-                column = self.scores[name].to_numpy(dtype=float)
-                text += f", {name} {column.mean():.3f} ± {column.std():.3f}"
-        return text + ")"
+        spreads = ", ".join(f"{name} {mean:.3f} ± {std:.3f}"
+                            for name, (mean, std) in self._spreads().items())
+        return f"StabilityResult({len(self.seeds)} runs, {spreads})"
 
 
 def stability(
@@ -89,32 +72,19 @@ def stability(
     bootstrap: bool = False,
     random_state: int | np.random.RandomState | np.random.Generator | None = 0,
 ) -> StabilityResult:
-    """Run a clustering method several times and measure how much its answers agree.
+    """Run a clustering method once per seed (at least two) and measure how much the runs agree.
 
     Parameters
     ----------
     fit_predict : callable ``(X, seed) -> labels``
-        Clusters the rows it is given with that seed and returns one label per row, e.g.
+        Clusters the rows it is given with that seed, e.g.
         ``lambda X, seed: KMeans(4, random_state=seed).fit_predict(X)``.
-    X : array-like of shape (n_samples, n_features)
-        The data.
-    seeds : iterable of int, default range(5)
-        One run per seed; at least two.
     y_true : array-like of shape (n_samples,), optional
-        True classes; when given, every run is also scored (ACC, NMI, ARI) against them.
+        True classes; every run is then also scored (ACC, NMI, ARI) against them.
     bootstrap : bool, default False
-        If True, each run gets its own bootstrap sample (n rows drawn with replacement,
-        seeded by ``random_state``); two runs are then compared on the points both drew
-        (a point drawn twice keeps the label of its first copy). This tests stability
-        under a change of data, not only of initialisation.
-    random_state : int, RandomState or None, default 0
-        Seeds the bootstrap draws (the seeds of the runs come from ``seeds``).
-
-    Returns
-    -------
-    StabilityResult
-        Labels per run, the pairwise ARI matrix, its mean ± std, and the scores against
-        ``y_true``; ``result.summary()`` shows them as a table.
+        Give each run its own bootstrap sample (n rows drawn with replacement, seeded by
+        ``random_state``), and compare two runs on the points both drew: stability under a
+        change of data, not only of initialisation.
 
     Examples
     --------
@@ -143,9 +113,7 @@ def stability(
         y_true = check_labels(y_true, "y_true", n_samples=n)
     rng = check_random_state(random_state)
 
-    labels: list[np.ndarray] = []
-    indices: list[np.ndarray] = []
-    per_point: list[dict[str, np.ndarray]] = []  # unique rows of each run and their labels
+    labels, indices, per_point = [], [], []  # per_point: each run's unique rows, their labels
     for seed in seed_list:
         rows = rng.randint(0, n, size=n) if bootstrap else np.arange(n)
         result = np.asarray(fit_predict(X[rows], seed))
@@ -157,36 +125,23 @@ def stability(
         labels.append(result)
         indices.append(rows)
         unique_rows, first = np.unique(rows, return_index=True)
-        per_point.append({"rows": unique_rows, "labels": result[first]})
+        per_point.append((unique_rows, result[first]))
 
-    n_runs = len(seed_list)
-    pairwise = np.eye(n_runs)
-    pair_values = []
-    for i in range(n_runs):
-        for j in range(i + 1, n_runs):
-            a, b = per_point[i], per_point[j]
-            _, ia, ib = np.intersect1d(
-                a["rows"], b["rows"], assume_unique=True, return_indices=True
-            )
-            ari = adjusted_rand_score(a["labels"][ia], b["labels"][ib]) if len(ia) >= 2 else np.nan
-            pairwise[i, j] = pairwise[j, i] = ari
-            pair_values.append(ari)
-    pair_values = np.asarray(pair_values, dtype=float)
+    pairwise = np.eye(len(seed_list))
+    for i, j in itertools.combinations(range(len(seed_list)), 2):
+        (rows_i, labels_i), (rows_j, labels_j) = per_point[i], per_point[j]
+        _, a, b = np.intersect1d(rows_i, rows_j, assume_unique=True, return_indices=True)
+        ari = adjusted_rand_score(labels_i[a], labels_j[b]) if len(a) >= 2 else np.nan
+        pairwise[i, j] = pairwise[j, i] = ari
+    pair_values = pairwise[np.triu_indices(len(seed_list), k=1)]
 
     scores = None
     if y_true is not None:
         records = []
-        for run in per_point:
-            full = external_scores(y_true[run["rows"]], run["labels"])
+        for rows, run_labels in per_point:
+            full = external_scores(y_true[rows], run_labels)
             records.append({name: full[name] for name in ("ACC", "NMI", "ARI")})
         scores = pd.DataFrame.from_records(records, index=pd.Index(seed_list, name="seed"))
 
-    return StabilityResult(
-        seeds=seed_list,
-        labels=labels,
-        indices=indices,
-        pairwise_ari=pairwise,
-        mean_ari=float(np.nanmean(pair_values)),
-        std_ari=float(np.nanstd(pair_values)),
-        scores=scores,
-    )
+    return StabilityResult(seed_list, labels, indices, pairwise, float(np.nanmean(pair_values)),
+                           float(np.nanstd(pair_values)), scores)
