@@ -21,14 +21,9 @@ helper                      returns  draws
 ``plot_confusion_matrix``   Axes     classes x clusters, clusters matched to classes
 ==========================  =======  =========================================================
 
-The first six live in ``clusters.py``, the last five in ``embeddings.py``.
-
-Cluster ``i`` is drawn in colour ``PALETTE[i % 12]`` (12 colour-blind-safe colours, the one
-palette of the kit: ClusterLab and the embedding explorer use it too) with marker ``i % 11``;
-noise (``-1``) is a grey cross. When true labels are given, clusters are matched to classes
-(Hungarian matching) and take their class's colour, so the same group keeps its colour from
-panel to panel (``cluster_colors``). Text is 12 pt or larger, to be read on a projector. The
-shared look lives in ``_style.py``.
+Cluster ``i`` is drawn in ``PALETTE[i % 12]`` (12 colour-blind-safe colours, shared with the
+widgets) with marker ``i % 11``; noise (``-1``) is a grey cross. With true labels, clusters take
+the colour of the class they are matched to (``cluster_colors``). Text is 12 pt or larger.
 """
 
 from deepclust_lab.plotting._style import PALETTE, cluster_colors, cluster_style

@@ -1,7 +1,5 @@
 """The look every figure shares: one palette, one marker per cluster, projector-sized fonts.
-
-Private to :mod:`deepclust_lab.plotting`: the figure modules draw through these helpers, so a
-colour or a font size is changed here once.
+The figure modules draw through these helpers, so a colour or a font size is changed here once.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from deepclust_lab._checks import as_float_matrix
+from deepclust_lab._checks import as_float_matrix, check_labels
 
 #: Cluster colours, the one palette of the kit (plots, ClusterLab, the embedding explorer).
 #: Petroff's 10-colour accessible sequence (arXiv:2107.02270, Matplotlib's "petroff10" style),
@@ -46,19 +44,8 @@ TITLE, LABEL, TEXT = 16, 14, 12
 
 
 def cluster_style(label: int) -> tuple[str, str]:
-    """Return the colour and the marker of style id ``label`` (a cluster id, or a class).
-
-    Parameters
-    ----------
-    label : int
-        Style id; ``-1`` is noise (a light-grey cross).
-
-    Returns
-    -------
-    color : str
-        ``PALETTE[label % 12]``.
-    marker : str
-        ``MARKERS[label % 11]``.
+    """``(PALETTE[label % 12], MARKERS[label % 11])``: the look of style id ``label`` (a cluster
+    or a class); ``-1`` is noise, a light-grey cross.
 
     Examples
     --------
@@ -83,12 +70,10 @@ def _own_ids(values: list) -> dict[Any, int]:
 def style_ids(labels: Any, true_labels: Any = None) -> dict[Any, int]:
     """The style id (see :func:`cluster_style`) of each distinct label.
 
-    Without ``true_labels`` a cluster id is its own style id. With them, each cluster is
-    matched to a class one-to-one by the Hungarian algorithm (the matching of
-    :func:`deepclust_lab.metrics.aligned_confusion_matrix`, as in cluster accuracy) and takes
-    that class's style id, so a cluster is drawn in the colour of the class it found, whatever
-    number it happened to get. Clusters left unmatched take the lowest ids no class uses; noise
-    (``-1``) stays noise.
+    A cluster id is its own style id; with ``true_labels``, each cluster is matched to a class
+    (as in :func:`deepclust_lab.metrics.aligned_confusion_matrix`) and takes that class's id,
+    so it is drawn in the colour of the class it found. Unmatched clusters take the lowest ids
+    no class uses; noise (``-1``) stays noise.
 
     Examples
     --------
@@ -121,11 +106,8 @@ def style_ids(labels: Any, true_labels: Any = None) -> dict[Any, int]:
 
 
 def cluster_colors(labels: Any, true_labels: Any = None) -> dict[Any, str]:
-    """The colour of each distinct label, as every figure and widget of the kit draws it.
-
-    ``labels`` are cluster ids (or classes); with ``true_labels``, clusters take the colour of
-    the class they are matched to (see :func:`style_ids`). The embedding explorer colours its
-    points with this, so it agrees with :func:`~deepclust_lab.plotting.plot_embedding`.
+    """The colour of each distinct label, as every figure and widget of the kit draws it (with
+    ``true_labels``, the colour of the class it is matched to: :func:`style_ids`).
 
     Examples
     --------
@@ -137,6 +119,15 @@ def cluster_colors(labels: Any, true_labels: Any = None) -> dict[Any, str]:
     return {label: cluster_style(i)[0] for label, i in style_ids(labels, true_labels).items()}
 
 
+def checked_labels(labels: Any, true_labels: Any, n: int) -> tuple[np.ndarray | None, dict | None]:
+    """``labels`` checked against ``n`` points, and their style ids (None, None without them)."""
+    if labels is None:
+        return None, None
+    y = check_labels(labels, "labels", n_samples=n)
+    truth = None if true_labels is None else check_labels(true_labels, "true_labels", n_samples=n)
+    return y, style_ids(y, truth)
+
+
 def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
     if ax is None:
         _, ax = plt.subplots(figsize=figsize, layout="constrained")
@@ -145,7 +136,7 @@ def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
 
 def decorate(ax: Axes, title: str | None = None, xlabel: str | None = None,
              ylabel: str | None = None, *, size: int = TITLE) -> Axes:
-    """Title and axis labels in projector sizes; returns ``ax``."""
+    """Title and axis labels in projector sizes."""
     if title is not None:
         ax.set_title(title, fontsize=size)
     if xlabel is not None:
@@ -173,7 +164,7 @@ def suptitle(fig: Figure, title: str | None) -> Figure:
 
 
 def grid(n_panels: int, ncols: int, panel: tuple[float, float]) -> tuple[Figure, np.ndarray]:
-    """A figure of ``n_panels`` panels, ``ncols`` a row; returns it and the flat Axes array."""
+    """A figure of ``n_panels`` panels, ``ncols`` a row, and its flat array of Axes."""
     ncols = max(1, min(ncols, n_panels))
     nrows = -(-n_panels // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(panel[0] * ncols, panel[1] * nrows),
@@ -200,8 +191,8 @@ def marker_size(n_points: int) -> float:
 def scatter_labels(ax: Axes, X: np.ndarray, labels: np.ndarray | None, *,
                    ids: Mapping[Any, int] | None = None, s: float | None = None,
                    alpha: float = 0.8) -> None:
-    """One scatter per label, styled by :func:`cluster_style` of its style id (``ids``, by
-    default :func:`style_ids` of ``labels``); noise (-1) comes last."""
+    """One scatter per label in the look of its style id (``ids``, default: :func:`style_ids`);
+    noise (-1) last."""
     s = marker_size(len(X)) if s is None else s
     if labels is None:
         ax.scatter(X[:, 0], X[:, 1], s=s, color=PALETTE[0], alpha=alpha, linewidths=0)
@@ -218,8 +209,7 @@ def scatter_labels(ax: Axes, X: np.ndarray, labels: np.ndarray | None, *,
 
 def draw_centers(ax: Axes, centers: np.ndarray, *, ids: Mapping[Any, int] | None = None,
                  size: float = 220) -> None:
-    """Centre ``j`` as a large black-edged cross in the colour of cluster ``j`` (style id
-    ``ids[j]`` when given)."""
+    """Centre ``j`` as a large black-edged cross in the colour of cluster ``j``."""
     for j, center in enumerate(centers):
         color = cluster_style(j if ids is None else ids.get(j, j))[0]
         ax.scatter(center[0], center[1], s=size, marker="X", color=color,

@@ -22,26 +22,9 @@ __all__ = [
 
 def plot_clusters(X: Any, labels: Any = None, *, true_labels: Any = None, centers: Any = None,
                   ax: Axes | None = None, title: str | None = None, legend: bool = False) -> Axes:
-    """Scatter 2-D points coloured by cluster, with optional cluster centres.
-
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, 2)
-    labels : array-like of shape (n_samples,), optional
-        Cluster ids; ``-1`` is noise (grey crosses). ``None`` draws every point alike.
-    true_labels : array-like of shape (n_samples,), optional
-        Known classes: each cluster is then drawn in the colour of the class it is matched to
-        (Hungarian matching, see :func:`~deepclust_lab.plotting.cluster_colors`).
-    centers : array-like of shape (n_clusters, 2), optional
-        Drawn as large crosses in their cluster's colour (centre ``j`` is cluster ``j``).
-    ax : matplotlib Axes, optional
-    title : str, optional
-    legend : bool, default False
-        One legend entry per cluster.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
+    """Scatter 2-D points coloured by cluster (``-1``: noise), with ``centers`` (centre ``j`` is
+    cluster ``j``) as large crosses. With ``true_labels``, each cluster takes the colour of the
+    class it is matched to (:func:`~deepclust_lab.plotting.cluster_colors`).
 
     Examples
     --------
@@ -50,10 +33,7 @@ def plot_clusters(X: Any, labels: Any = None, *, true_labels: Any = None, center
     'two'
     """
     X = st.points_2d(X, "X")
-    y = None if labels is None else check_labels(labels, "labels", n_samples=len(X))
-    truth = None if true_labels is None or y is None else check_labels(
-        true_labels, "true_labels", n_samples=len(X))
-    ids = None if y is None else st.style_ids(y, truth)
+    y, ids = st.checked_labels(labels, true_labels, len(X))
     ax = st.new_axes(ax, (6, 5))
     st.scatter_labels(ax, X, y, ids=ids)
     if centers is not None:
@@ -61,9 +41,6 @@ def plot_clusters(X: Any, labels: Any = None, *, true_labels: Any = None, center
     if legend and y is not None:
         st.legend(ax, markerscale=1.5)
     return st.decorate(ax, title, "feature 1", "feature 2")
-
-
-# --------------------------------------------------------------------------- K-means
 
 
 def _history_steps(history: Any) -> list:
@@ -89,21 +66,12 @@ def _chosen_steps(steps: int | Sequence[int], n: int) -> list[int]:
 
 
 def plot_kmeans_steps(history: Any, X: Any, *, steps: int | Sequence[int] = 6) -> Figure:
-    """Draw K-means iterations side by side: labels, centres and how the centres moved.
+    """Draw K-means iterations side by side, three a row: labels, centres, and arrows for how
+    the centres moved.
 
-    Parameters
-    ----------
-    history : sequence of KMeansStep, or a KMeans fitted with ``keep_history=True``
-        Each step has ``centers`` (k, 2), ``labels`` (n,) and ``inertia``.
-    X : array-like of shape (n_samples, 2)
-        The data the model was fitted on.
-    steps : int or sequence of int, default 6
-        How many steps (evenly spaced, first and last included), or their indices.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Three panels a row, titled ``"step i: inertia …"``; arrows show each centre's move.
+    ``history`` is a fitted KMeans' ``history_`` (or the model): steps with ``centers``,
+    ``labels`` and ``inertia``; ``X`` the 2-D data it was fitted on. ``steps`` is how many
+    steps to draw (evenly spaced, first and last included), or their indices.
 
     Examples
     --------
@@ -135,19 +103,8 @@ def plot_kmeans_steps(history: Any, X: Any, *, steps: int | Sequence[int] = 6) -
 
 def plot_inertia_curve(history: Any, *, ax: Axes | None = None,
                        title: str = "Inertia per iteration") -> Axes:
-    """Plot inertia per iteration, for one run or several.
-
-    Parameters
-    ----------
-    history : steps, a fitted KMeans with ``history_``, numbers, or a mapping of them
-        A mapping ``{name: history}`` draws one line per run, with a legend (e.g. several
-        seeds, to show different local minima).
-    ax : matplotlib Axes, optional
-    title : str, default "Inertia per iteration"
-
-    Returns
-    -------
-    matplotlib.axes.Axes
+    """Plot inertia per iteration of a ``history`` (as in :func:`plot_kmeans_steps`, or plain
+    numbers), or of a mapping ``{name: history}``: one line per run, with a legend.
 
     Examples
     --------
@@ -163,8 +120,6 @@ def plot_inertia_curve(history: Any, *, ax: Axes | None = None,
     return st.draw_lines(st.new_axes(ax, (6, 4)), series, start=0, xlabel="iteration",
                          ylabel="inertia", title=title)
 
-
-# --------------------------------------------------------------------------- choosing k
 
 # column -> (panel title, how the best k is read, axis label). The gap statistic's pick is the
 # one deepclust_lab.selection stores with its table (see _picks); it is not re-derived here.
@@ -236,25 +191,14 @@ def _draw_criterion(panel: Axes, j: int, metric: str, cols: dict, picks: dict) -
 
 def plot_k_selection(table: Any, *, metrics: Sequence[str] | None = None,
                      title: str | None = "Choosing k") -> Figure:
-    """Plot the criteria for choosing the number of clusters against k, one panel each.
+    """Plot the criteria for choosing k against k, one panel each.
 
-    Parameters
-    ----------
-    table : DataFrame, dict of columns or list of row dicts
-        A ``k`` column and any of ``inertia``, ``silhouette``, ``gap`` (``gap_se``: error
-        bars), ``bic``, ``davies_bouldin``, ``calinski_harabasz``, e.g. the table of
-        :func:`deepclust_lab.selection.sweep_k`.
-    metrics : sequence of str, optional
-        Criteria to draw, one panel each (default: every known column with a finite value).
-    title : str, optional
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        A dashed line marks the k each criterion prefers: the picks that ``sweep_k`` or
-        ``gap_statistic`` stored in ``table.attrs``; otherwise the elbow of the inertia
-        (:func:`~deepclust_lab.selection.find_elbow`), the largest silhouette or
-        Calinski-Harabasz, the smallest BIC or Davies-Bouldin.
+    ``table`` (a DataFrame such as :func:`deepclust_lab.selection.sweep_k`'s, a dict of columns
+    or a list of row dicts) has a ``k`` column and any of ``inertia``, ``silhouette``, ``gap``
+    (``gap_se``: error bars), ``bic``, ``davies_bouldin``, ``calinski_harabasz``; ``metrics``
+    picks the panels (default: every such column). A dashed line marks the k each criterion
+    prefers: the pick stored in ``table.attrs``, else the elbow of the inertia, the largest
+    silhouette or Calinski-Harabasz, the smallest BIC or Davies-Bouldin.
 
     Examples
     --------
@@ -274,9 +218,6 @@ def plot_k_selection(table: Any, *, metrics: Sequence[str] | None = None,
     for j, (panel, metric) in enumerate(zip(axes, metrics, strict=True)):
         _draw_criterion(panel, j, metric, cols, _picks(table))
     return st.suptitle(fig, title)
-
-
-# --------------------------------------------------------------------------- galleries
 
 
 def _named_datasets(datasets: Any, *, n_samples: int, random_state: int) -> dict[str, tuple]:
@@ -301,19 +242,9 @@ def plot_dataset_gallery(datasets: Sequence[Any] | Mapping[str, Any] | None = No
                          title: str | None = "The toy data sets (colours: true groups)") -> Figure:
     """Show 2-D data sets side by side, coloured by their true labels.
 
-    Parameters
-    ----------
-    datasets : sequence of names or data, or mapping of title to data, optional
-        Names are loaded with :func:`deepclust_lab.data.load_dataset`; data may be a
-        ``Dataset``, an ``(X, y)`` pair or a bare ``X``. Default: the five toy sets.
-    n_samples, random_state : int, default 500 and 0
-        Size and seed of the data sets loaded by name.
-    title : str, optional
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        One panel per data set, titled with its name.
+    ``datasets`` are names (loaded with ``n_samples`` and ``random_state``), ``Dataset`` objects,
+    ``(X, y)`` pairs or bare ``X``, in a sequence or a mapping of title to data; by default the
+    five toy sets.
 
     Examples
     --------
@@ -349,24 +280,11 @@ def plot_method_comparison(
 ) -> Figure:
     """Grid of cluster assignments: one row per data set, one column per method.
 
-    Parameters
-    ----------
-    datasets : mapping of name to data
-        Each a ``Dataset``, an ``(X, y)`` pair or a bare 2-D ``X``.
-    predictions : mapping of data set name to mapping of method name to labels
-        ``predictions[dataset][method]``; columns follow the methods of the first data set.
-        When a data set has true labels, each panel's clusters are drawn in the colours of the
-        classes they are matched to (Hungarian matching), so the same group keeps its colour
-        from method to method.
-    scores : "ari", mapping or None, default "ari"
-        Written in each panel's corner: the adjusted Rand index against the true labels,
-        ``scores[dataset][method]``, or nothing.
-    title : str, optional
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Column titles name the methods; row labels name the data sets.
+    ``datasets`` maps names to data (a ``Dataset``, an ``(X, y)`` pair or a 2-D ``X``);
+    ``predictions[dataset][method]`` holds the labels, the columns following the first data
+    set's methods. With true labels, clusters take the colour of the class they are matched
+    to, so a group keeps its colour from method to method. ``scores`` writes in each corner the
+    ARI against the true labels ("ari"), ``scores[dataset][method]``, or nothing (None).
 
     Examples
     --------

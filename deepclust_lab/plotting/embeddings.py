@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from deepclust_lab._checks import as_float_matrix, check_int, check_labels
+from deepclust_lab._checks import as_float_matrix, check_int
 from deepclust_lab.plotting import _style as st
 
 __all__ = [
@@ -23,26 +23,9 @@ __all__ = [
 def plot_embedding(Z: Any, labels: Any = None, *, true_labels: Any = None,
                    ax: Axes | None = None, title: str | None = None,
                    legend: bool | None = None) -> Axes:
-    """Scatter an embedding, coloured by (true or cluster) labels; PCA to 2-D if wider.
-
-    Parameters
-    ----------
-    Z : array-like of shape (n_samples, n_dims)
-        Codes from an encoder, or any features. Two columns are drawn as given.
-    labels : array-like of shape (n_samples,), optional
-    true_labels : array-like of shape (n_samples,), optional
-        Known classes: each cluster of ``labels`` is then drawn in the colour of the class it is
-        matched to (Hungarian matching, see :func:`~deepclust_lab.plotting.cluster_colors`),
-        as the embedding explorer draws it.
-    ax : matplotlib Axes, optional
-    title : str, optional
-        Default: "Embedding (PCA to 2-D)", or "Embedding" for 2-D input.
-    legend : bool, optional
-        Default: a legend when there are at most 12 labels.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
+    """Scatter an embedding ``Z`` coloured by labels, through PCA when it has more than two
+    columns. With ``true_labels``, each cluster takes the colour of the class it is matched to,
+    as in the embedding explorer. ``legend`` defaults to one when there are at most 12 labels.
 
     Examples
     --------
@@ -56,11 +39,9 @@ def plot_embedding(Z: Any, labels: Any = None, *, true_labels: Any = None,
         from sklearn.decomposition import PCA
 
         Z = PCA(n_components=2, random_state=0).fit_transform(Z)
-    y = None if labels is None else check_labels(labels, n_samples=len(Z))
-    truth = None if true_labels is None or y is None else check_labels(
-        true_labels, "true_labels", n_samples=len(Z))
+    y, ids = st.checked_labels(labels, true_labels, len(Z))
     ax = st.new_axes(ax, (7, 5.5))
-    st.scatter_labels(ax, Z, y, ids=None if y is None else st.style_ids(y, truth), alpha=0.7)
+    st.scatter_labels(ax, Z, y, ids=ids, alpha=0.7)
     if legend is None:
         legend = y is not None and len(np.unique(y)) <= 12
     if legend and y is not None:
@@ -69,9 +50,6 @@ def plot_embedding(Z: Any, labels: Any = None, *, true_labels: Any = None,
         title = "Embedding (PCA to 2-D)" if pca else "Embedding"
     axis = "PC " if pca else "dimension "
     return st.decorate(ax, title, f"{axis}1", f"{axis}2")
-
-
-# --------------------------------------------------------------------------- images
 
 
 def _image_rows(images: Any, image_shape: Sequence[int] | None, name: str) -> np.ndarray:
@@ -103,27 +81,10 @@ def _show(ax: Axes, image: np.ndarray, **kwargs: Any) -> None:
 
 def plot_images(images: Any, labels: Any = None, *, image_shape: Sequence[int] | None = None,
                 ncols: int = 10, n: int | None = 30, title: str | None = None) -> Figure:
-    """Show images in a grid, optionally with a label above each.
+    """Show the first ``n`` images (None: all), ``ncols`` a row, with ``labels`` above them.
 
-    Parameters
-    ----------
-    images : array-like of shape (n_images, height * width) or (n_images, *image_shape)
-        Flattened or shaped images (e.g. ``Dataset.X``).
-    labels : array-like, optional
-        One label per image, written above it.
-    image_shape : tuple, optional
-        ``(height, width)`` or ``(height, width, channels)``, e.g. ``Dataset.image_shape``;
-        by default shaped images keep their shape and flat ones are square and grey.
-    ncols : int, default 10
-        Images per row.
-    n : int or None, default 30
-        Show the first ``n`` images (``None``: all).
-    title : str, optional
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        One panel per image, ``ncols`` a row.
+    ``images`` are flat rows (e.g. ``Dataset.X``) or shaped; ``image_shape`` is
+    ``(height, width[, channels])``, by default the images' own shape, or square and grey.
 
     Examples
     --------
@@ -149,22 +110,8 @@ def plot_reconstructions(X: Any, X_rec: Any, *, image_shape: Sequence[int] | Non
                          n: int = 10,
                          title: str | None = "Originals (top) and reconstructions (bottom)"
                          ) -> Figure:
-    """Show the first ``n`` images above their reconstructions.
-
-    Parameters
-    ----------
-    X, X_rec : array-like of shape (n_images, height * width)
-        Inputs and the autoencoder's outputs, in the same order.
-    image_shape : tuple, optional
-        As in :func:`plot_images`.
-    n : int, default 10
-        How many pairs to show.
-    title : str, optional
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Two rows of ``n`` panels, labelled "input" and "output".
+    """Show the first ``n`` images ``X`` (row "input") above their reconstructions ``X_rec``
+    (row "output"); ``image_shape`` as in :func:`plot_images`.
 
     Examples
     --------
@@ -185,28 +132,11 @@ def plot_reconstructions(X: Any, X_rec: Any, *, image_shape: Sequence[int] | Non
     return st.suptitle(fig, title)
 
 
-# --------------------------------------------------------------------------- training / evaluation
-
-
 def plot_training_curve(history: Any, *, keys: Sequence[str] | None = None,
                         ax: Axes | None = None, logy: bool = False,
                         title: str = "Training curve") -> Axes:
-    """Plot logged values (loss, …) per epoch.
-
-    Parameters
-    ----------
-    history : mapping of str to sequence of float, or a Keras ``History``
-        What training returned, e.g. ``{"loss": [...], "val_loss": [...]}``.
-    keys : sequence of str, optional
-        Entries to draw (default: every entry holding numbers).
-    ax : matplotlib Axes, optional
-    logy : bool, default False
-        Logarithmic y axis (useful for reconstruction losses).
-    title : str, default "Training curve"
-
-    Returns
-    -------
-    matplotlib.axes.Axes
+    """Plot logged values per epoch: the ``keys`` (default: all) of a Keras ``History`` or of a
+    mapping such as ``{"loss": [...], "val_loss": [...]}``; ``logy`` for a log scale.
 
     Examples
     --------
@@ -232,25 +162,10 @@ def plot_training_curve(history: Any, *, keys: Sequence[str] | None = None,
 def plot_confusion_matrix(y_true: Any, y_pred: Any, *, ax: Axes | None = None,
                           normalize: bool = False,
                           title: str = "Confusion matrix (clusters matched to classes)") -> Axes:
-    """Draw classes (rows) against clusters (columns), each cluster under the class it matches.
-
-    Uses :func:`deepclust_lab.metrics.aligned_confusion_matrix`, so a perfect clustering shows
-    a diagonal whatever numbers the clusters happened to get. Each column is labelled with its
-    cluster id and, below it in brackets, the class it is matched to (``–``: none).
-
-    Parameters
-    ----------
-    y_true, y_pred : array-like of shape (n_samples,)
-        True classes and cluster ids.
-    ax : matplotlib Axes, optional
-    normalize : bool, default False
-        Show the fraction of each class (rows sum to 1) instead of counts.
-    title : str, optional
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        Each cell holds its value when there are at most 15 clusters.
+    """Draw classes (rows) against clusters (columns), each cluster under the class it matches
+    (:func:`deepclust_lab.metrics.aligned_confusion_matrix`), so a perfect clustering shows a
+    diagonal. A column is labelled with its cluster and, in brackets, its class (``–``: none);
+    with up to 15 clusters each cell shows its count (its fraction of the class: ``normalize``).
 
     Examples
     --------
