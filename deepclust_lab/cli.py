@@ -1,23 +1,9 @@
-"""The ``deepclust-lab`` command (also ``python -m deepclust_lab``).
+"""The ``deepclust-lab`` command (also ``python -m deepclust_lab``): ``demo``, ``cluster``,
+``init``, ``reset``, ``lab`` and ``assign``; ``deepclust-lab COMMAND --help`` says more.
 
-::
-
-    deepclust-lab demo     [--out DIR] [--quick | --full] [--figures DIR [--format png|svg]]
-    deepclust-lab cluster  PATH --n-clusters K [--method M] [--labels COLUMN_OR_FILE]
-                           [--label-column COLUMN] [--out labels.csv] [--preset fast|full]
-                           [--image-shape HxW] [--augment auto|on|off]
-                           [--kind dense|conv] [--seed S]
-    deepclust-lab init     [DIR]
-    deepclust-lab reset    NOTEBOOK [--dir DIR]
-    deepclust-lab lab      [DIR]
-    deepclust-lab assign   DIR [--notebooks NN [NN ...]] [--no-run-tests]
-    deepclust-lab --version
-
-This module only parses the arguments, calls the library (:mod:`deepclust_lab.workspace`,
-:mod:`deepclust_lab.demo`, :class:`~deepclust_lab.pipeline.DeepClusterer`) and turns errors
-into exit codes: 0 success, 1 failure (bad file, bad data, a failed fit), 2 usage error,
-130 interrupted with Ctrl-C. Human-readable messages and progress go to stderr; the labels
-go to ``--out`` (written atomically) or, without ``--out``, to stdout.
+This module only parses the arguments, calls the library and turns errors into exit codes:
+0 success, 1 failure (bad file, bad data, a failed fit), 2 usage error, 130 Ctrl-C. Messages
+and progress go to stderr; the labels go to ``--out`` (written atomically) or to stdout.
 """
 
 from __future__ import annotations
@@ -49,7 +35,6 @@ class UsageError(Exception):
     """A bad combination of arguments: reported like argparse's own errors, exit status 2."""
 
 
-# --------------------------------------------------------------------------- notebooks
 def _cmd_init(args: argparse.Namespace) -> int:
     copied, skipped = init_notebooks(args.dir)
     for path in copied:
@@ -82,7 +67,6 @@ def _cmd_lab(args: argparse.Namespace) -> int:
     return subprocess.call(command)
 
 
-# --------------------------------------------------------------------------- assign
 def _cmd_assign(args: argparse.Namespace) -> int:
     from deepclust_lab import grading
 
@@ -106,7 +90,6 @@ def _cmd_assign(args: argparse.Namespace) -> int:
     return 0
 
 
-# --------------------------------------------------------------------------- cluster
 def _read_labels_file(path: Path, n: int) -> np.ndarray:
     from deepclust_lab._checks import check_labels
 
@@ -138,7 +121,7 @@ def _labels_source(args: argparse.Namespace, path: Path) -> tuple[str | None, Pa
 
 
 def _same_file(a: Path, b: Path) -> bool:
-    """Whether ``a`` and ``b`` are one file, also through symlinks and hard links."""
+    """Also through symlinks and hard links."""
     try:
         return os.path.samefile(a, b)
     except OSError:  # one of them does not exist (yet)
@@ -205,7 +188,6 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     return 0
 
 
-# --------------------------------------------------------------------------- demo
 def _cmd_demo(args: argparse.Namespace) -> int:
     import matplotlib
 
@@ -228,9 +210,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-# --------------------------------------------------------------------------- parser
 def _whole_number(what: str, low: int, high: int | None = None):
-    """An argparse ``type``: a whole number in ``[low, high]``, with a message naming ``what``."""
+    """An argparse ``type``: a whole number in ``[low, high]``."""
     def parse(text: str) -> int:
         try:
             value = int(text)

@@ -98,18 +98,8 @@ def weighted_kmeans(X: Any, n_clusters: int, sample_weight: Any, *, n_init: int 
                     random_state: RandomStateLike = 0) -> Result:
     """K-means in which sample ``i`` counts ``sample_weight[i]`` times (best of ``n_init`` starts).
 
-    Parameters
-    ----------
-    X : array-like of shape (n_samples, n_features)
-    n_clusters : int
-    sample_weight : array-like of shape (n_samples,)
-        Non-negative; a weight of 0 leaves a sample out of the centres (it still gets a label).
-    n_init : int, default=10
-    random_state : int, numpy.random.Generator, RandomState or None, default=0
-
-    Returns
-    -------
-    labels, centers : ndarrays of shape (n_samples,) and (n_clusters, n_features)
+    A weight of 0 leaves a sample out of the centres (it still gets a label). Returns
+    ``labels`` (n_samples,) and ``centers`` (n_clusters, n_features), as the others here do.
 
     Examples
     --------
@@ -132,18 +122,9 @@ def seeded_kmeans(X: Any, n_clusters: int, seed_labels: Any, *, pin: bool = Fals
                   random_state: RandomStateLike = 0) -> Result:
     """Seeded K-means: the centre of cluster ``j`` starts at the mean of the samples labelled ``j``.
 
-    Parameters
-    ----------
-    X, n_clusters, random_state : as in :func:`weighted_kmeans`
-    seed_labels : array-like of int, shape (n_samples,)
-        A cluster in ``0 .. n_clusters - 1`` for the labelled samples, -1 for the others. A
-        cluster with no labelled sample starts by k-means++ from the seeded centres.
-    pin : bool, default=False
-        Keep the labelled samples in their clusters instead of only starting from them.
-
-    Returns
-    -------
-    labels, centers : as in :func:`weighted_kmeans`
+    ``seed_labels`` holds a cluster in ``0 .. n_clusters - 1`` for the labelled samples and -1
+    for the others; a cluster with no labelled sample starts by k-means++. ``pin`` keeps the
+    labelled samples in their clusters instead of only starting from them.
 
     Examples
     --------
@@ -204,20 +185,11 @@ def _cop_assigner(groups: np.ndarray, n_groups: int, cannot: np.ndarray) -> Call
 
 def constrained_kmeans(X: Any, n_clusters: int, *, must_link: Any = (), cannot_link: Any = (),
                        random_state: RandomStateLike = 0) -> Result:
-    """COP-K-means (Wagstaff et al., 2001): K-means that keeps every must-link pair together
-    and every cannot-link pair apart.
+    """COP-K-means (Wagstaff et al., 2001): K-means that keeps every must-link pair (of sample
+    indices) together and every cannot-link pair apart.
 
-    Must-link pairs are first joined into groups (if a-b and b-c must link, so must a-c);
-    each group is assigned as one unit. Centres start by k-means++.
-
-    Parameters
-    ----------
-    X, n_clusters, random_state : as in :func:`weighted_kmeans`
-    must_link, cannot_link : sequence of (i, j) sample-index pairs, default=()
-
-    Returns
-    -------
-    labels, centers : as in :func:`weighted_kmeans`
+    Must-link pairs are first joined into groups (if a-b and b-c must link, so must a-c), each
+    assigned as one unit. Centres start by k-means++.
 
     Examples
     --------
@@ -245,18 +217,9 @@ def constrained_kmeans(X: Any, n_clusters: int, *, must_link: Any = (), cannot_l
 def haversine_dbscan(latlon_degrees: Any, eps_km: float, min_samples: int = 5) -> np.ndarray:
     """DBSCAN on the sphere: points within ``eps_km`` kilometres (great-circle) are neighbours.
 
-    Parameters
-    ----------
-    latlon_degrees : array-like of shape (n_samples, 2)
-        Latitude (-90 to 90) and longitude (-180 to 180) in degrees, in that order.
-    eps_km : float
-        Neighbourhood radius in km; DBSCAN gets ``eps_km / EARTH_RADIUS_KM`` radians.
-    min_samples : int, default=5
-        Neighbours (the point included) that make a core point.
-
-    Returns
-    -------
-    labels : ndarray of shape (n_samples,), the cluster of every point, -1 for noise
+    ``latlon_degrees`` holds latitude (-90 to 90) and longitude (-180 to 180) in degrees, in
+    that order; DBSCAN gets ``eps_km / EARTH_RADIUS_KM`` radians. Returns each point's cluster,
+    -1 for noise.
 
     Examples
     --------

@@ -1,9 +1,9 @@
 """Graded assignments from the kit's notebooks, in otter-grader's format (for instructors).
 
-:func:`master_notebook` makes each exercise cell an otter question: the code ``solution()``
-shows replaces the cell's ``...`` between otter's ``# BEGIN SOLUTION`` / ``# END SOLUTION``
-lines (so students get the cell as the kit ships it), and the test runs the exercise's own
-``check``. :func:`write_assignment` (``deepclust-lab assign DIR``) runs ``otter assign``.
+:func:`master_notebook` makes each exercise cell an otter question: the solution replaces the
+cell's ``...`` between otter's ``# BEGIN SOLUTION`` / ``# END SOLUTION`` lines (so students get
+the cell as the kit ships it), and the test runs the exercise's own ``check``.
+:func:`write_assignment` (``deepclust-lab assign DIR``) runs ``otter assign`` on them.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class AssignmentError(Exception):
 
 @dataclass(frozen=True)
 class ExerciseCell:
-    """An exercise cell: its index in the notebook, the exercise's key, the student's function."""
+    """An exercise cell: its index, the exercise's key, the name of the student's function."""
 
     index: int
     key: str
@@ -60,8 +60,8 @@ def _read(notebook: str | os.PathLike) -> nbformat.NotebookNode:
 
 
 def find_exercises(notebook: str | os.PathLike) -> list[ExerciseCell]:
-    """The exercise cells of the notebook at path ``notebook``, in order: code cells that
-    define a function and end with ``exercises.notebookNN.<name>.check(<function>)``.
+    """The code cells that define a function and end with
+    ``exercises.notebookNN.<name>.check(<function>)``, in order.
 
     >>> [(cell.key, cell.function) for cell in find_exercises(notebook_path("02"))][:2]
     [('02.assign', 'assign_step'), ('02.update', 'update_step')]
@@ -74,7 +74,6 @@ def find_exercises(notebook: str | os.PathLike) -> list[ExerciseCell]:
     return found
 
 
-# --------------------------------------------------------------------------- the solution
 def _params(function: ast.FunctionDef) -> list[str]:
     return [node.arg for node in ast.walk(function.args) if isinstance(node, ast.arg)]
 
@@ -86,8 +85,7 @@ def _global_names(code: CodeType) -> set[str]:
 
 
 def _module_imports(exercise: Exercise) -> dict[str, str]:
-    """Name -> the line that imports it, for the top-level imports of the module that defines
-    the exercise's reference solution."""
+    """Name -> the line that imports it, in the module of the exercise's reference solution."""
     module = inspect.getmodule(exercise.reference)
     lines = {}
     for node in ast.parse(inspect.getsource(module)).body:
@@ -102,8 +100,7 @@ def _module_imports(exercise: Exercise) -> dict[str, str]:
 
 
 def _solution_lines(exercise: Exercise, params: list[str]) -> list[str]:
-    """The reference solution's body without its docstring, after the lines that import what
-    it uses from its module (so that it runs in any notebook)."""
+    """The reference solution's body without its docstring, after the imports it needs."""
     source = exercise.solution_source()
     function = ast.parse(source).body[0]
     if _params(function) != params:
@@ -146,12 +143,9 @@ def _test_source(cell: ExerciseCell) -> str:
             f"{name}({cell.function})")
 
 
-# --------------------------------------------------------------------------- the notebook
 def master_notebook(notebook: str | os.PathLike) -> nbformat.NotebookNode:
-    """The otter-grader master notebook of the notebook at path ``notebook``: otter's
-    assignment configuration first, then the notebook with every exercise cell in a question
-    worth one point (the cell with its solution, then its test). ``ValueError`` if the
-    notebook has no exercises (see :func:`find_exercises`)."""
+    """The otter-grader master notebook: otter's configuration, then the notebook with each
+    exercise cell in a question worth one point (the cell with its solution, then its test)."""
     exercises = {cell.index: cell for cell in find_exercises(notebook)}
     if not exercises:
         raise ValueError(f"notebook: {Path(notebook).name} has no exercises to grade")
@@ -176,9 +170,8 @@ def master_notebook(notebook: str | os.PathLike) -> nbformat.NotebookNode:
     return nb
 
 
-# --------------------------------------------------------------------------- the assignment
 def _empty_folder(directory: str | os.PathLike) -> Path:
-    """``directory`` as a Path, if it is new or an empty folder (and not a symlink)."""
+    """``directory``, if it is new or an empty folder (and not a symlink)."""
     if not isinstance(directory, str | os.PathLike):
         raise TypeError(f"directory must be a path, got {type(directory).__name__}")
     target = Path(directory)
@@ -206,7 +199,7 @@ def _select(notebooks: Sequence[str] | None) -> list[Path]:
 
 
 def _otter_assign(master: Path, result: Path, run_tests: bool) -> None:
-    """Run ``otter assign`` on ``master``; its temporary files go into ``result`` too."""
+    """``otter assign`` ``master`` into ``result`` (its temporary files too)."""
     command = [sys.executable, "-m", "otter", "assign", "--no-pdfs", str(master), str(result)]
     if not run_tests:
         command.insert(4, "--no-run-tests")
@@ -237,27 +230,15 @@ def _gather(source: Path, target: Path) -> list[Path]:
 def write_assignment(directory: str | os.PathLike, notebooks: Sequence[str] | None = None, *,
                      run_tests: bool = True,
                      progress: Callable[[str], None] | None = None) -> tuple[list[Path], list[Path]]:
-    """Write an otter-grader assignment of the kit's notebooks into ``directory``.
+    """Write an otter-grader assignment of the kit's ``notebooks`` (by number or name;
+    default: all) into ``directory``, a new or empty folder.
 
-    Parameters
-    ----------
-    directory : str or path
-        A new or empty folder (not a symlink). It gets ``master/`` (the master notebooks, to
-        edit and give to ``otter assign`` again), ``student/`` (the notebooks without
-        solutions, to hand out) and ``autograder/<notebook>/`` (the notebook with its
-        solutions, and the ``autograder.zip`` that ``otter run`` grades submissions with).
-    notebooks : sequence of str, optional
-        The notebooks by number (``"02"``) or name; default: all. Those without exercises are
-        skipped; ``ValueError`` if none has any.
-    run_tests : bool, default True
-        Let ``otter assign`` check that the solutions pass their tests (runs each notebook).
-    progress : callable, optional
-        Called with a line of text before each notebook.
-
-    Returns
-    -------
-    written, skipped : list of Path
-        Every file written (none is left behind on a failure); the notebooks without exercises.
+    It gets ``master/`` (the master notebooks, to edit and assign again), ``student/`` (the
+    notebooks without solutions, to hand out) and ``autograder/<notebook>/`` (with the
+    ``autograder.zip`` that ``otter run`` grades submissions with). ``run_tests`` lets otter
+    check that the solutions pass (it runs each notebook); ``progress`` is called with a line
+    before each notebook. Returns the files written (none is left behind on a failure) and
+    the notebooks skipped for having no exercises.
     """
     sources = _select(notebooks)
     if importlib.util.find_spec("otter") is None:
