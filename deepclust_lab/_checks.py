@@ -1,8 +1,5 @@
-"""Input checks shared by the public entry points.
-
-Every public function validates its inputs once, here, and raises a ``TypeError`` or
-``ValueError`` whose message names the parameter, what was given and what is expected.
-Code behind the entry points trusts its inputs.
+"""Input checks for the public entry points: a ``TypeError`` or ``ValueError`` that names the
+parameter, what was given and what is expected. Code behind the entry points trusts its inputs.
 """
 
 from __future__ import annotations
@@ -24,11 +21,7 @@ def _describe(value: Any) -> str:
 
 
 def as_float_matrix(X: Any, name: str = "X", *, allow_nan: bool = False) -> np.ndarray:
-    """Return ``X`` as a 2-D float array with at least one row and column.
-
-    Raises ``TypeError`` for non-numeric data and ``ValueError`` for a wrong number of
-    dimensions, an empty array, or NaN / infinite values (NaN allowed when ``allow_nan``).
-    """
+    """``X`` as a non-empty 2-D float array of finite numbers (NaN allowed with ``allow_nan``)."""
     if X is None:
         raise TypeError(f"{name} must be a 2-D array of numbers, got None")
     if isinstance(X, (str, bytes)):
@@ -84,10 +77,8 @@ def as_float_matrix(X: Any, name: str = "X", *, allow_nan: bool = False) -> np.n
 
 
 def validate_X(estimator: Any, X: Any, *, reset: bool) -> np.ndarray:
-    """The door of an estimator: :func:`as_float_matrix`'s checks and plain messages, then
-    scikit-learn's ``validate_data``, which records ``n_features_in_`` (and
-    ``feature_names_in_`` for a DataFrame) when ``reset`` (in ``fit``) and checks ``X``
-    against them afterwards."""
+    """An estimator's door: :func:`as_float_matrix`, then scikit-learn's ``validate_data``, which
+    records ``n_features_in_`` (and ``feature_names_in_``) when ``reset`` and checks them after."""
     from sklearn.utils.validation import validate_data
 
     arr = as_float_matrix(X)
@@ -127,7 +118,7 @@ def as_float32(X: np.ndarray, exponent: int = 0) -> np.ndarray:
 def check_int(
     value: Any, name: str, *, low: int | None = None, high: int | None = None
 ) -> int:
-    """Return ``value`` as an int in ``[low, high]`` or raise a clear error."""
+    """``value`` as an int in ``[low, high]``."""
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise TypeError(f"{name} must be an integer, got {_describe(value)}")
     value = int(value)
@@ -146,7 +137,7 @@ def check_float(
     high: float | None = None,
     low_inclusive: bool = True,
 ) -> float:
-    """Return ``value`` as a finite float in range or raise a clear error."""
+    """``value`` as a finite float in range."""
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{name} must be a number, got {_describe(value)}")
     value = float(value)
@@ -177,7 +168,7 @@ def check_random_state(random_state: Any) -> np.random.Generator | np.random.Ran
 
 
 def check_choice(value: Any, name: str, choices: Iterable[str]) -> str:
-    """Return ``value`` if it is one of ``choices`` or raise a clear error."""
+    """``value``, if it is one of ``choices``."""
     choices = list(choices)
     if not isinstance(value, str):
         raise TypeError(f"{name} must be one of {choices}, got {_describe(value)}")
@@ -195,8 +186,7 @@ def check_n_clusters(n_clusters: Any, n_samples: int, name: str = "n_clusters") 
 
 
 def check_distinct_rows(X: np.ndarray, n_clusters: int, name: str = "n_clusters") -> None:
-    """``X`` must hold at least ``n_clusters`` distinct rows: no method can make more clusters
-    than there are distinct points, so every method refuses that with the same words."""
+    """Refuse fewer distinct rows than ``n_clusters``: no method can make more clusters."""
     from deepclust_lab.kmeans_fast import count_distinct_rows
 
     if (n_distinct := count_distinct_rows(X, stop_at=n_clusters)) < n_clusters:
@@ -205,7 +195,7 @@ def check_distinct_rows(X: np.ndarray, n_clusters: int, name: str = "n_clusters"
 
 
 def check_labels(y: Any, name: str = "labels", *, n_samples: int | None = None) -> np.ndarray:
-    """Return a 1-D label array (ints or strings), checking its length against ``n_samples``."""
+    """``y`` as a 1-D array of labels (ints or strings), ``n_samples`` long."""
     if y is None:
         raise TypeError(f"{name} must be a 1-D sequence of labels, got None")
     arr = np.asarray(y)

@@ -36,13 +36,12 @@ def _markdown(rows: list[dict], columns: list[str]) -> str:
 
 
 def _timed(fit, X):
-    """``(fit(X), seconds)``."""
     start = time.perf_counter()
     return fit(X), time.perf_counter() - start
 
 
 def kmeans_comparison(seed: int = 0) -> list[dict]:
-    """Fit the kit's K-means and scikit-learn's from the same k-means++ centres."""
+    """The kit's K-means against scikit-learn's, from the same k-means++ centres."""
     from sklearn.cluster import KMeans as SKKMeans
     from sklearn.metrics import adjusted_rand_score
 
@@ -89,15 +88,7 @@ def method_comparison(methods: tuple[str, ...], seed: int = 0, preset: str | Non
     return rows, models, data
 
 
-def _save(fig, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    return path
-
-
-def _figures(out: Path, models: dict, data, seed: int) -> list[Path]:
+def _figures(out: Path, models: dict, data, seed: int) -> None:
     """Draw with whatever backend is active: ``deepclust-lab demo`` selects Agg."""
     import matplotlib.pyplot as plt
 
@@ -106,41 +97,33 @@ def _figures(out: Path, models: dict, data, seed: int) -> list[Path]:
     from deepclust_lab.kmeans import KMeans
     from deepclust_lab.metrics import cluster_accuracy
 
+    def save(figure, name: str) -> None:
+        figure.savefig(out / name, dpi=120, bbox_inches="tight")
+        plt.close(figure)
+
     blobs = load_dataset("blobs", random_state=seed)
     km = KMeans(4, init="random", n_init=1, random_state=seed, keep_history=True).fit(blobs.X)
-    fig = plotting.plot_kmeans_steps(km.history_, blobs.X)
-    written = [_save(getattr(fig, "figure", fig), out / "kmeans_steps.png")]
-
+    save(plotting.plot_kmeans_steps(km.history_, blobs.X), "kmeans_steps.png")
     best = max(models, key=lambda m: cluster_accuracy(data.y, models[m].labels_))
     model = models[best]
-    codes = np.asarray(model.embedding_)
-    if codes.shape[1] > 2:
-        from sklearn.decomposition import PCA
-
-        codes = PCA(2, random_state=seed).fit_transform(codes)
-    fig, ax = plt.subplots(figsize=(7, 6))
-    plotting.plot_embedding(codes, model.labels_, ax=ax, title=f"digits, {best}: embedding by cluster")
-    written.append(_save(fig, out / "embedding.png"))
-    fig, ax = plt.subplots(figsize=(7, 6))
-    plotting.plot_confusion_matrix(data.y, model.labels_, ax=ax)
-    ax.set_title(f"digits, {best}: classes vs matched clusters")
-    written.append(_save(fig, out / "confusion_matrix.png"))
-
+    ax = plotting.plot_embedding(model.embedding_, model.labels_,
+                                 title=f"digits, {best}: embedding by cluster")
+    save(ax.figure, "embedding.png")
+    ax = plotting.plot_confusion_matrix(data.y, model.labels_,
+                                        title=f"digits, {best}: classes vs matched clusters")
+    save(ax.figure, "confusion_matrix.png")
     with_ae = [m for m in models.values() if getattr(m, "autoencoder_", None) is not None]
     if with_ae:
         X_rec = with_ae[0].autoencoder_.predict(data.X[:10], verbose=0)
-        fig = plotting.plot_reconstructions(data.X[:10], X_rec, image_shape=data.image_shape,
-                                            n=10)
-        written.append(_save(fig, out / "reconstructions.png"))
-    return written
+        save(plotting.plot_reconstructions(data.X[:10], X_rec, image_shape=data.image_shape),
+             "reconstructions.png")
 
 
 def run_demo(out: Path, *, quick: bool = False, full: bool = False, seed: int = 0) -> str:
     """Run the demo, write ``results.md`` and the figures into ``out``; return the tables.
 
-    ``quick`` runs only ``kmeans`` and ``ae-kmeans`` (a smoke run); otherwise every method runs,
-    with the "fast" training preset (about a minute on 2 cores) or, with ``full``, the "full" one
-    (the DEC paper's network; several minutes).
+    ``quick`` runs only ``kmeans`` and ``ae-kmeans``; otherwise every method runs, with the
+    "fast" training preset (about a minute on 2 cores) or, with ``full``, the "full" one.
     """
     from deepclust_lab.pipeline import METHODS
 
@@ -171,11 +154,8 @@ _mpl.rcParams.update({{'figure.dpi': 150, 'font.size': 13,
 
 
 def notebook_figures(directory: Path, *, fmt: str = "png", timeout: int = 900) -> list[Path]:
-    """Re-run every shipped notebook and save each figure it shows into ``directory``.
-
-    Figures are drawn at 150 dpi with larger fonts so they read on a projector; ``fmt`` is
-    ``"png"`` or ``"svg"``. Files are named ``<notebook>-fig<N>.<fmt>``.
-    """
+    """Re-run every shipped notebook and save each figure it shows into ``directory``, as
+    ``<notebook>-fig<N>.<fmt>`` (``"png"`` or ``"svg"``), at 150 dpi with larger fonts."""
     import nbformat
     from nbclient import NotebookClient
 

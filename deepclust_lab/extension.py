@@ -1,13 +1,5 @@
-"""The IPython extension: ``%load_ext deepclust_lab``.
-
-Registers two line magics for the top of every notebook:
-
-``%deepclust_env``
-    A reproducibility report: Python and library versions, the Keras backend and the
-    devices it sees.
-``%deepclust_seed N``
-    Seeds Python's ``random``, NumPy's global generator and Keras (which seeds the backend).
-"""
+"""The IPython extension ``%load_ext deepclust_lab``: ``%deepclust_env`` prints the versions, the
+Keras backend and its devices; ``%deepclust_seed N`` seeds Python, NumPy and Keras."""
 
 from __future__ import annotations
 
@@ -32,7 +24,7 @@ def _version(package: str) -> str:
 
 
 def environment_report() -> dict[str, str]:
-    """Return versions, the Keras backend and the compute devices as an ordered dict.
+    """Versions, the Keras backend and the compute devices.
 
     Examples
     --------
@@ -52,7 +44,7 @@ def environment_report() -> dict[str, str]:
 
 
 def _devices(backend: str) -> str:
-    """Describe the devices the backend computes on, e.g. ``'cpu x1'`` or ``'gpu x1 (NVIDIA H100)'``."""
+    """E.g. ``'cpu x1'`` or ``'gpu x1 (NVIDIA H100)'``."""
     if backend == "jax":
         import jax
 
@@ -65,7 +57,7 @@ def _devices(backend: str) -> str:
 
 
 def seed_everything(seed: int) -> int:
-    """Seed Python, NumPy's global generator and Keras with ``seed``; return it.
+    """Seed Python, NumPy's global generator and Keras (hence its backend) with ``seed``.
 
     Examples
     --------
@@ -110,6 +102,5 @@ def _seed_magic(line: str) -> None:
 
 
 def load_ipython_extension(ipython) -> None:
-    """Register ``%deepclust_env`` and ``%deepclust_seed`` with IPython."""
     ipython.register_magic_function(_env_magic, magic_kind="line", magic_name="deepclust_env")
     ipython.register_magic_function(_seed_magic, magic_kind="line", magic_name="deepclust_seed")

@@ -1,15 +1,10 @@
 """Save and load a fitted :class:`~deepclust_lab.pipeline.DeepClusterer` without pickle.
 
 A saved model is a folder: ``config.json`` (parameters, what the fit chose, history),
-``arrays.npz`` (``allow_pickle=False``), when a network was trained ``autoencoder.keras``
-(Keras' own format, loaded with ``safe_mode=True``), and ``manifest.json``: the format, the
-kit's version and a SHA-256 checksum of each of the other files.
-
-Saving over an existing model never leaves a mixture of old and new files: everything is
-written to a fresh folder beside the target, which then takes the target's place. Loading
-verifies the checksums, checks every key of ``config.json`` and that the pieces fit together
-(method, feature count, array shapes, the network's input and code sizes), and says what is
-wrong in plain words.
+``arrays.npz`` (no pickle), ``autoencoder.keras`` when a network was trained (loaded with
+``safe_mode=True``), and ``manifest.json`` with a SHA-256 checksum of each. A save is written
+to a fresh folder that then takes the target's place, so it never leaves a mixture; loading
+checks the checksums, every key of ``config.json`` and that the pieces fit together.
 """
 
 from __future__ import annotations
@@ -83,11 +78,8 @@ def _write(model: Any, folder: Path) -> None:
 
 
 def save_model(model: Any, path: str | os.PathLike) -> Path:
-    """Write ``model`` to folder ``path``, replacing a model saved there before.
-
-    ``path`` must be a folder or not exist yet; a file there is refused, and so is a symlink
-    (it could point out of the user's folder).
-    """
+    """Write ``model`` to folder ``path``, replacing a model saved there before (a file or a
+    symlink there is refused)."""
     path = Path(path)
     if path.is_symlink():
         raise ValueError(f"{path} is a symbolic link; save to a real folder")
@@ -116,8 +108,7 @@ def save_model(model: Any, path: str | os.PathLike) -> Path:
 
 
 def _missing_folder(path: Path) -> FileNotFoundError:
-    """The error for a ``path`` that holds no saved model, naming a model an interrupted
-    save may have left beside it."""
+    """The error for a ``path`` without a saved model, naming one an interrupted save left."""
     left = sorted(path.parent.glob(f".{path.name}.old-*/model"))
     hint = f"; an interrupted save left the previous model in {left[-1]}" if left else ""
     return FileNotFoundError(f"{path} is not a folder written by DeepClusterer.save{hint}")
@@ -194,7 +185,7 @@ def _check_shapes(model: Any, path: Path) -> None:
 
 
 def load_model(cls: type, path: str | os.PathLike) -> Any:
-    """A ``cls`` instance from folder ``path`` written by :func:`save_model`."""
+    """A ``cls`` instance from the folder :func:`save_model` wrote."""
     import zipfile
 
     import keras

@@ -1,8 +1,5 @@
-"""The student's notebook folder: the pristine copies shipped in the package, and safe writes.
-
-``deepclust-lab init`` and ``reset`` (see :mod:`deepclust_lab.cli`) and ``demo --figures``
-(see :mod:`deepclust_lab.demo`) all go through this module, so neither imports the other.
-"""
+"""The student's notebook folder: the pristine copies shipped in the package, and safe writes
+(shared by the CLI, the demo and grading, so that none imports another)."""
 
 from __future__ import annotations
 
@@ -18,7 +15,6 @@ __all__ = ["find_notebook", "init_notebooks", "notebook_dir", "pristine_notebook
 
 
 def notebook_dir() -> Path:
-    """The folder of pristine notebooks shipped inside the package."""
     return Path(str(resources.files("deepclust_lab") / "notebooks"))
 
 
@@ -28,21 +24,16 @@ def pristine_notebooks() -> list[Path]:
 
 
 def _new_file(path: Path) -> int:
-    """Create ``path`` for writing, failing if anything (a symlink too) is already there.
-
-    The mode is 0o666 less the umask, as for any file the user creates.
-    """
+    """Create ``path`` (mode 0o666 less the umask), failing if anything, a symlink too, is there."""
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
 
 
 def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the whole new one.
 
-    The data goes to a new file with a random name in the same folder, is flushed to disk,
-    and then replaces ``path`` in one ``os.replace``. An existing regular file keeps its
-    permissions; a new one gets 0o666 less the umask. A symlink at ``path`` is replaced by
-    the file, never followed. On any failure the temporary file is removed and ``path`` is
-    left as it was.
+    The data goes to a fresh file beside ``path``, is flushed to disk, and replaces ``path`` in
+    one ``os.replace``: an existing file keeps its permissions, a symlink at ``path`` is replaced,
+    never followed, and on a failure ``path`` is left as it was.
     """
     path = Path(path)
     try:
@@ -66,10 +57,8 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
 
 
 def init_notebooks(directory: str | os.PathLike) -> tuple[list[Path], list[Path]]:
-    """Copy the pristine notebooks into ``directory``; never overwrite one already there.
-
-    Returns ``(copied, skipped)``. Raises ``NotADirectoryError`` if ``directory`` is a file.
-    """
+    """Copy the pristine notebooks into ``directory``, never over one already there;
+    ``(copied, skipped)``."""
     target = Path(directory)
     if target.exists() and not target.is_dir():
         raise NotADirectoryError(f"{target} exists and is not a folder")
@@ -105,7 +94,7 @@ def _backup_path(folder: Path, stem: str) -> Path:
 
 
 def _save_backup(folder: Path, stem: str, data: bytes) -> Path:
-    """Write ``data`` to a fresh backup file; never into (or through) something already there."""
+    """Write ``data`` to a fresh backup file, never into (or through) something already there."""
     for _ in range(100):
         backup = _backup_path(folder, stem)
         try:
@@ -119,12 +108,9 @@ def _save_backup(folder: Path, stem: str, data: bytes) -> Path:
 
 
 def reset_notebook(name: str, directory: str | os.PathLike = ".") -> tuple[Path, Path | None]:
-    """Restore the pristine copy of notebook ``name`` in ``directory``.
-
-    ``name`` may be the file name, its stem, or just its number (``"02"``). The student's
-    version, if any, is first saved as ``<stem>.backup-<time>-<random>.ipynb`` beside it.
-    Returns ``(restored_path, backup_path_or_None)``.
-    """
+    """Restore the pristine notebook ``name`` (as for :func:`find_notebook`) in ``directory``,
+    first saving the student's version as ``<stem>.backup-<time>-<random>.ipynb`` beside it;
+    ``(restored, backup or None)``."""
     source = find_notebook(name)
     folder = Path(directory)
     if not folder.is_dir():

@@ -1,14 +1,9 @@
-"""Interactive apps for the notebooks: ``KMeansStepper``, ``ClusterLab`` and ``EmbeddingExplorer``.
+"""Interactive apps for the notebooks: ``KMeansStepper`` (notebook 02), ``ClusterLab``
+(notebook 04) and ``EmbeddingExplorer``.
 
-Each app keeps its state and rules in a small ``traitlets.HasTraits`` model (validated with
-``@validate``, reacting with ``@observe``), apart from a thin view: ipywidgets controls, each
-linked to one model setting, or, for the explorer, an anywidget ES module whose sources are
-``widgets/`` at the top of the repository. The models are tested without a browser; the views
-only forward clicks and draw what the model holds.
-
-- :mod:`~deepclust_lab.widgets.stepper`: K-means one iteration at a time (notebook 02);
-- :mod:`~deepclust_lab.widgets.lab`: retrain / re-cluster / stop a deep pipeline (notebook 04);
-- :mod:`~deepclust_lab.widgets.explorer`: hover and click through an embedding.
+Each keeps its state and rules in a ``traitlets.HasTraits`` model (``@validate``, ``@observe``),
+tested without a browser, apart from a thin view that forwards clicks and draws what the
+model holds: ipywidgets controls, or for the explorer an anywidget ES module.
 """
 
 from deepclust_lab.widgets._background import RUN_STATES

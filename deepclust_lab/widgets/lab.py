@@ -25,7 +25,6 @@ from deepclust_lab.metrics import external_scores, internal_scores
 from deepclust_lab.pipeline import METHODS, PRESETS, DeepClusterer
 from deepclust_lab.widgets import _common
 from deepclust_lab.widgets._background import BackgroundRun, Stopped, training_progress
-from deepclust_lab.widgets.explorer import EmbeddingExplorer
 
 __all__ = ["LAB_DATASETS", "ClusterLab", "ClusterLabModel", "LabResult", "render_lab_result"]
 
@@ -251,16 +250,14 @@ def _scores(embedding: np.ndarray, y: np.ndarray | None, labels: np.ndarray) -> 
 
 
 def _scores_html(scores: dict | None) -> str:
-    """The main scores as an HTML table (``LabResult.scores`` holds them all)."""
+    """The main scores as an HTML table (``LabResult.scores`` holds them all); dashes at first."""
     if scores is None:
-        rows = {name: None for name in _TABLE_ROWS if name != "clusters found"}
+        rows = dict.fromkeys(_TABLE_ROWS[:-1], "—")
     else:
-        rows = {name: scores[name] for name in _TABLE_ROWS if name in scores}
-    cells = []
-    for name, value in rows.items():
-        text = "—" if value is None else str(int(value)) if name == "clusters found" else f"{value:.3f}"
-        cells.append(f"<tr><th style='text-align:left;padding-right:1em'>{name}</th>"
-                     f"<td style='text-align:right'>{text}</td></tr>")
+        rows = {name: f"{scores[name]:.3f}" for name in _TABLE_ROWS[:-1] if name in scores}
+        rows["clusters found"] = str(int(scores["clusters found"]))
+    cells = [f"<tr><th style='text-align:left;padding-right:1em'>{name}</th>"
+             f"<td style='text-align:right'>{text}</td></tr>" for name, text in rows.items()]
     return ("<table class='dcl-metrics-table' style='font-size:16px'><thead><tr>"
             "<th style='text-align:left'>metric</th><th>value</th></tr></thead><tbody>"
             + "".join(cells) + "</tbody></table>")
@@ -387,18 +384,6 @@ class ClusterLab(_common.Snapshot, widgets.VBox):
     recluster = property(lambda self: self.model.recluster, doc="Same as pressing Re-cluster.")
     stop = property(lambda self: self.model.stop, doc="Same as pressing Stop.")
     wait = property(lambda self: self.model.wait, doc="Block until the run ends (model.wait).")
-
-    def explorer(self, *, max_points: int = 2000) -> EmbeddingExplorer:
-        """An :class:`EmbeddingExplorer` of the last result (images when the dataset has them)."""
-        result = self.model.result
-        if result is None:
-            raise RuntimeError("nothing to explore yet: press Retrain first")
-        data = _common.load_cached(result.dataset)
-        return EmbeddingExplorer(
-            result.view_2d, result.labels, images=data.X if data.image_shape else None,
-            image_shape=data.image_shape, true_labels=result.y, max_points=max_points,
-            title=f"{result.dataset}: embedding coloured by cluster",
-        )
 
     # -- view updates
     def _clicked(self, action: Callable[[], bool]) -> Callable:
