@@ -1,23 +1,19 @@
 """The fast path of :class:`deepclust_lab.kmeans.KMeans`, for data too large for the readable steps.
 
 :mod:`deepclust_lab.kmeans` is the code notebook 02 teaches: one distance matrix for all
-samples and a dense one-hot matrix for the cluster sums. On large data the estimator swaps
-in the functions below. They compute the same things in the order of scikit-learn's Lloyd
-loop, so the labels, centres and iteration counts stay those of ``sklearn.cluster.KMeans``:
+samples, then a one-hot matrix for the cluster sums, each a full pass over ``X``. The fast
+path does one Lloyd iteration in a single pass, as scikit-learn's Cython loop does: a
+compiled kernel (numba) takes ``X`` 256 rows at a time and, while they are in cache,
+computes their scores ``||c||² - 2 x·c``, each row's nearest centre, and the clusters' sums
+and counts. The scores come from the very matrix product scikit-learn makes (the same BLAS
+call on the same blocks), so even samples that lie half-way between two centres get
+scikit-learn's labels; the centres and iteration counts follow.
 
-* :func:`assign_labels_chunked` makes the distance matrix a block of samples at a time, so
-  its memory stays bounded however many samples there are; :func:`nearest_centers` does
-  the same for the labels alone (Lloyd's loop needs no distances), which saves a third;
-* :func:`cluster_sums_sparse` adds up the samples of each cluster through a *sparse* one-hot
-  matrix: one pass over ``X`` instead of a dense ``(n_clusters, n_samples)`` product;
-* :func:`count_distinct_rows` stops counting once it has seen enough, instead of sorting
-  all of ``X``, for the estimator's "enough distinct points?" check;
-* :func:`one_blas_thread` runs the many small, thin matrix products on one BLAS thread, as
-  scikit-learn does inside its K-means: extra BLAS threads cost more than they gain there.
-  The blocks themselves pay off on several threads (NumPy releases the GIL), so
-  :func:`nearest_centers` spreads them over :func:`block_threads` threads: as many as BLAS
-  may use outside (one under ``threadpool_limits(1)``). Measured in
-  ``benchmarks/kmeans_speed.py``.
+The rows are cut into segments, each with its own partial sums, added up in segment order
+at the end: the result is the same on any number of threads. Threads take segments as they
+come (on a shared machine a slow thread takes fewer); the matrix products run on one BLAS
+thread each. Segment count and the size from which threads pay were measured:
+``benchmarks/kmeans_speed.py`` and ``benchmarks/results/kmeans_speed.md``.
 
 These functions trust their inputs; the estimator checks them first.
 """
@@ -26,7 +22,8 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -34,10 +31,12 @@ import scipy.sparse
 from threadpoolctl import ThreadpoolController
 
 __all__ = ["assign_labels_chunked", "block_threads", "cluster_sums_sparse", "count_distinct_rows",
-           "nearest_centers", "one_blas_thread"]
+           "inertia_chunked", "lloyd_pass", "lloyd_steps", "one_blas_thread"]
 
-# The (samples x clusters) distance matrix of one block never holds more than this many numbers.
-_CHUNK_ELEMENTS = 2**16
+_BLOCK_ROWS = 256  # scikit-learn's CHUNK_SIZE: the same blocks give the same matrix products
+_MAX_SEGMENTS = 16  # per-segment partial sums: enough segments to share among threads
+_SEGMENT_BYTES = 2**24  # ... but at most this much memory for them
+_THREADS_MIN_WORK = 2**20  # below this many multiply-adds per pass one thread is faster
 
 
 @functools.cache
@@ -51,14 +50,14 @@ def _executor() -> ThreadPoolExecutor:
 
 
 def block_threads() -> int:
-    """Threads :func:`nearest_centers` may use: the BLAS thread count in force here (so
+    """Threads the fast path may use: the BLAS thread count in force here (so
     ``threadpool_limits(1)`` means one), at most the number of CPUs."""
     blas = [pool["num_threads"] for pool in _threadpools().info() if pool["user_api"] == "blas"]
     return max(1, min([*blas, os.cpu_count() or 1]))
 
 
 def one_blas_thread():
-    """Context manager: NumPy's matrix products use one BLAS thread inside it.
+    """Context manager: matrix products use one BLAS thread inside it.
 
     Examples
     --------
@@ -71,45 +70,148 @@ def one_blas_thread():
     return _threadpools().limit(limits=1, user_api="blas")
 
 
-def _chunks(n_samples: int, row_width: int) -> Iterator[slice]:
-    """Slices that cut ``range(n_samples)`` into blocks of at most ~_CHUNK_ELEMENTS numbers."""
-    step = max(1, _CHUNK_ELEMENTS // row_width)
-    for start in range(0, n_samples, step):
-        yield slice(start, min(start + step, n_samples))
+def _lloyd_segment(X, centers, centers_sq, kind, start, stop, block_rows,
+                   labels, best_scores, sums, counts):  # fmt: skip
+    """Compiled by :func:`_kernel`. Rows ``start:stop`` of ``X``: nearest centre and its score
+    ``||c||² - 2 x·c`` (ties to the lowest index), added to ``sums`` and ``counts``."""
+    n_clusters, n_features = centers.shape
+    scores = np.empty((block_rows, n_clusters), dtype=X.dtype)
+    minus_two, one = np.full(1, -2.0, dtype=X.dtype), np.ones(1, dtype=X.dtype)
+    for begin in range(start, stop, block_rows):
+        rows = min(block_rows, stop - begin)
+        for i in range(rows):
+            for j in range(n_clusters):
+                scores[i, j] = centers_sq[j]
+        block = X[begin : begin + rows]
+        # scores += -2 X_block · centersᵀ, as scikit-learn's _gemm(RowMajor, NoTrans, Trans, ...)
+        _xgemm(kind, ord("t"), ord("n"), n_clusters, rows, n_features, minus_two.ctypes,
+             centers.ctypes, n_features, block.ctypes, n_features, one.ctypes, scores.ctypes,
+             n_clusters)  # fmt: skip
+        for i in range(rows):
+            best, best_score = 0, scores[i, 0]
+            for j in range(1, n_clusters):
+                score = scores[i, j]
+                if score < best_score:
+                    best, best_score = j, score
+            labels[begin + i], best_scores[begin + i] = best, best_score
+            counts[best] += 1
+            for f in range(n_features):
+                sums[best, f] += X[begin + i, f]
 
 
-def _scorer(centers: np.ndarray):
-    """``block -> ||c||² - 2 x·c`` for every sample of a block and every centre: the squared
-    distance less ``||x||²``, which is the same for every centre and so cannot change the
-    nearest one."""
-    centers_squared_norms = np.einsum("ij,ij->i", centers, centers)
-    minus_two_centers_t = -2.0 * centers.T  # (n_features, n_clusters)
+def _cache_writable() -> bool:
+    """Whether numba has a cache folder of the user's or the kit's that can be written
+    (without one, numba would write next to the package's source)."""
+    from numba.core.config import CACHE_DIR
 
-    def scores(block: np.ndarray) -> np.ndarray:
-        out = block @ minus_two_centers_t  # (block, n_clusters): -2 x·c
-        out += centers_squared_norms
-        return out
-
-    return scores
+    try:
+        os.makedirs(CACHE_DIR, exist_ok=True)
+        tempfile.TemporaryFile(dir=CACHE_DIR).close()
+    except (OSError, TypeError):  # TypeError: CACHE_DIR is "" (no folder set)
+        return False
+    return bool(CACHE_DIR)
 
 
-def assign_labels_chunked(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest centre and squared distance to it, block by block (scikit-learn's order).
+_xgemm = None  # numba's bridge to SciPy's BLAS ?gemm (what its np.dot calls), set by _kernel
 
-    Same result as :func:`deepclust_lab.kmeans.assign_labels`. For each block, the scores
-    ``||c||² - 2 x·c`` are one matrix product; ``||x||²`` is the same for every centre, so
-    it cannot change which one is nearest and is added to the winning score only.
+
+@functools.cache
+def _kernel() -> Callable:
+    """:func:`_lloyd_segment`, compiled on first use (numba keeps it in the kit's cache folder)."""
+    global _xgemm
+    import numba
+    from numba import types
+    from numba.np.linalg import ensure_blas
+
+    ensure_blas()  # SciPy's BLAS is there
+    pointer, size = types.voidptr, types.intp
+    _xgemm = types.ExternalFunction("numba_xxgemm", types.intc(
+        types.char, types.char, types.char, size, size, size, pointer, pointer, size, pointer,
+        size, pointer, pointer, size))  # fmt: skip
+    return numba.njit(nogil=True, cache=_cache_writable())(_lloyd_segment)
+
+
+def _segments(n_samples: int, n_clusters: int, n_features: int, block_rows: int) -> np.ndarray:
+    """Row boundaries of the segments, whole blocks each: a function of the shape only."""
+    blocks = -(-n_samples // block_rows)
+    by_memory = _SEGMENT_BYTES // (8 * n_clusters * n_features)
+    count = max(1, min(_MAX_SEGMENTS, by_memory, blocks // 4))
+    return np.minimum(np.linspace(0, blocks, count + 1).astype(np.intp) * block_rows, n_samples)
+
+
+def lloyd_pass(X: np.ndarray, centers: np.ndarray, threads: int = 1) -> tuple:
+    """One pass over ``X``: each sample's nearest centre and score, and the clusters' sums.
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
+    X : C-contiguous ndarray of shape (n_samples, n_features)
     centers : ndarray of shape (n_clusters, n_features), same dtype as ``X``
+    threads : int, default=1
+        Threads to share the segments; the result does not depend on it.
 
     Returns
     -------
     labels : ndarray of shape (n_samples,)
         Index of the nearest centre (ties go to the lowest index).
-    squared_distances : ndarray of shape (n_samples,)
+    scores : ndarray of shape (n_samples,)
+        ``||c||² - 2 x·c`` for that centre: the squared distance less ``||x||²``.
+    sums : ndarray of shape (n_clusters, n_features)
+        Sum of the samples of each cluster.
+    counts : ndarray of shape (n_clusters,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 0.0], [1.0, 0.0], [9.0, 0.0]])
+    >>> labels, scores, sums, counts = lloyd_pass(X, np.array([[0.0, 0.0], [10.0, 0.0]]))
+    >>> labels, scores, sums[1], counts
+    (array([0, 0, 1]), array([  0.,   0., -80.]), array([9., 0.]), array([2, 1]))
+    """
+    (n_samples, n_features), n_clusters = X.shape, centers.shape[0]
+    rows = _BLOCK_ROWS
+    bounds = _segments(n_samples, n_clusters, n_features, rows)
+    labels, scores = np.empty(n_samples, dtype=np.intp), np.empty(n_samples, dtype=X.dtype)
+    sums = np.zeros((len(bounds) - 1, n_clusters, n_features), dtype=X.dtype)
+    counts = np.zeros((len(bounds) - 1, n_clusters), dtype=np.intp)
+    centers = np.ascontiguousarray(centers)
+    args = (centers, np.einsum("ij,ij->i", centers, centers), ord("d" if X.itemsize == 8 else "s"))
+    kernel = _kernel()
+
+    def run(segments) -> None:
+        for s in segments:  # a shared iterator: each thread takes the next segment
+            kernel(X, *args, bounds[s], bounds[s + 1], rows, labels, scores, sums[s], counts[s])
+
+    segments = iter(range(len(bounds) - 1))
+    if n_samples * n_clusters * n_features < _THREADS_MIN_WORK:
+        threads = 1
+    helpers = [_executor().submit(run, segments) for _ in range(min(threads, len(bounds) - 1) - 1)]
+    run(segments)
+    for helper in helpers:
+        helper.result()
+    return labels, scores, sums.sum(axis=0), counts.sum(axis=0)
+
+
+def lloyd_steps(threads: int = 1) -> tuple[Callable, Callable]:
+    """The ``(assign, cluster_sums)`` steps of :func:`deepclust_lab.kmeans._lloyd`, fused:
+    ``assign`` runs :func:`lloyd_pass`, and ``cluster_sums`` hands over the sums it made on
+    the way for those same labels (and adds them up afresh for any other labels)."""
+    last = {}
+
+    def assign(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
+        last["labels"], _, last["sums"], _ = lloyd_pass(np.ascontiguousarray(X), centers, threads)
+        return last["labels"]
+
+    def cluster_sums(X: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndarray:
+        return last["sums"] if labels is last.get("labels") else cluster_sums_sparse(X, labels, n_clusters)
+
+    return assign, cluster_sums
+
+
+def assign_labels_chunked(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest centre and squared distance to it, a block of rows at a time.
+
+    Same result as :func:`deepclust_lab.kmeans.assign_labels`, from :func:`lloyd_pass`:
+    ``||x||²``, the same for every centre, is added to the winning score only.
 
     Examples
     --------
@@ -119,51 +221,33 @@ def assign_labels_chunked(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarra
     >>> labels, d2.round(6)
     (array([0, 0, 1]), array([0., 1., 1.]))
     """
-    n_samples = X.shape[0]
-    labels = np.empty(n_samples, dtype=np.intp)
-    closest = np.empty(n_samples, dtype=X.dtype)
-    score = _scorer(centers)
-    for rows in _chunks(n_samples, centers.shape[0]):
-        scores = score(X[rows])
-        best = scores.argmin(axis=1)
-        labels[rows] = best
-        closest[rows] = scores[np.arange(best.size), best]
+    X = np.ascontiguousarray(X)
+    labels, closest = lloyd_pass(X, centers)[:2]
     closest += np.einsum("ij,ij->i", X, X)
     return labels, np.maximum(closest, 0.0, out=closest)  # rounding can dip below 0
 
 
-def nearest_centers(X: np.ndarray, centers: np.ndarray, threads: int = 1) -> np.ndarray:
-    """Index of the nearest centre of each sample, block by block: the labels of
-    :func:`assign_labels_chunked` without computing the distances themselves. With
-    ``threads > 1`` the blocks run on that many threads; each block's result is the same.
+def inertia_chunked(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> float:
+    """``sum ||x - c_label||²`` from the differences, as :func:`deepclust_lab.kmeans.inertia`,
+    a block of rows at a time: each block's sum of squares is one dot product.
 
     Examples
     --------
     >>> import numpy as np
-    >>> nearest_centers(np.array([[0.0], [4.0], [9.0]]), np.array([[1.0], [8.0]]))
-    array([0, 0, 1])
+    >>> X = np.array([[0.0, 0.0], [2.0, 0.0], [10.0, 0.0]])
+    >>> inertia_chunked(X, np.array([[1.0, 0.0], [10.0, 0.0]]), np.array([0, 0, 1]))
+    2.0
     """
-    labels = np.empty(X.shape[0], dtype=np.intp)
-    score = _scorer(centers)
-
-    def label(rows: slice) -> None:
-        labels[rows] = score(X[rows]).argmin(axis=1)
-
-    blocks = list(_chunks(X.shape[0], centers.shape[0]))
-    if threads > 1 and len(blocks) > 1:
-        list(_executor().map(label, blocks))
-    else:
-        for rows in blocks:
-            label(rows)
-    return labels
+    total, step = 0.0, max(1, 2**16 // X.shape[1])
+    for start in range(0, X.shape[0], step):
+        differences = (X[start : start + step] - centers[labels[start : start + step]]).ravel()
+        total += float(np.dot(differences, differences))
+    return total
 
 
 def cluster_sums_sparse(X: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndarray:
-    """Sum of the samples of each cluster, shape (n_clusters, n_features).
-
-    ``one_hot`` is a sparse (n_samples, n_clusters) matrix with a single 1 per row, in the
-    column of that sample's label; ``one_hot.T @ X`` adds up the rows of each cluster in
-    sample order, in one pass over ``X``.
+    """Sum of the samples of each cluster, shape (n_clusters, n_features), in one pass over
+    ``X``: a *sparse* one-hot (n_samples, n_clusters) matrix, transposed, times ``X``.
 
     Examples
     --------
