@@ -70,10 +70,9 @@ def one_blas_thread():
     return _threadpools().limit(limits=1, user_api="blas")
 
 
-def _lloyd_segment(X, centers, centers_sq, kind, start, stop, block_rows,
-                   labels, best_scores, sums, counts):  # fmt: skip
-    """Compiled by :func:`_kernel`. Rows ``start:stop`` of ``X``: nearest centre and its score
-    ``||c||² - 2 x·c`` (ties to the lowest index), added to ``sums`` and ``counts``."""
+def _lloyd_segment(X, centers, centers_sq, kind, start, stop, block_rows, labels, sums, counts):
+    """Compiled by :func:`_kernel`. Rows ``start:stop`` of ``X``: the nearest centre by the
+    score ``||c||² - 2 x·c`` (ties to the lowest index), added to ``sums`` and ``counts``."""
     n_clusters, n_features = centers.shape
     scores = np.empty((block_rows, n_clusters), dtype=X.dtype)
     minus_two, one = np.full(1, -2.0, dtype=X.dtype), np.ones(1, dtype=X.dtype)
@@ -93,7 +92,7 @@ def _lloyd_segment(X, centers, centers_sq, kind, start, stop, block_rows,
                 score = scores[i, j]
                 if score < best_score:
                     best, best_score = j, score
-            labels[begin + i], best_scores[begin + i] = best, best_score
+            labels[begin + i] = best
             counts[best] += 1
             for f in range(n_features):
                 sums[best, f] += X[begin + i, f]
@@ -140,7 +139,7 @@ def _segments(n_samples: int, n_clusters: int, n_features: int, block_rows: int)
 
 
 def lloyd_pass(X: np.ndarray, centers: np.ndarray, threads: int = 1) -> tuple:
-    """One pass over ``X``: each sample's nearest centre and score, and the clusters' sums.
+    """One pass over ``X``: each sample's nearest centre, and the clusters' sums and sizes.
 
     Parameters
     ----------
@@ -153,8 +152,6 @@ def lloyd_pass(X: np.ndarray, centers: np.ndarray, threads: int = 1) -> tuple:
     -------
     labels : ndarray of shape (n_samples,)
         Index of the nearest centre (ties go to the lowest index).
-    scores : ndarray of shape (n_samples,)
-        ``||c||² - 2 x·c`` for that centre: the squared distance less ``||x||²``.
     sums : ndarray of shape (n_clusters, n_features)
         Sum of the samples of each cluster.
     counts : ndarray of shape (n_clusters,)
@@ -163,14 +160,15 @@ def lloyd_pass(X: np.ndarray, centers: np.ndarray, threads: int = 1) -> tuple:
     --------
     >>> import numpy as np
     >>> X = np.array([[0.0, 0.0], [1.0, 0.0], [9.0, 0.0]])
-    >>> labels, scores, sums, counts = lloyd_pass(X, np.array([[0.0, 0.0], [10.0, 0.0]]))
-    >>> labels, scores, sums[1], counts
-    (array([0, 0, 1]), array([  0.,   0., -80.]), array([9., 0.]), array([2, 1]))
+    >>> labels, sums, counts = lloyd_pass(X, np.array([[0.0, 0.0], [10.0, 0.0]]))
+    >>> labels, sums, counts
+    (array([0, 0, 1]), array([[1., 0.],
+           [9., 0.]]), array([2, 1]))
     """
     (n_samples, n_features), n_clusters = X.shape, centers.shape[0]
     rows = _BLOCK_ROWS
     bounds = _segments(n_samples, n_clusters, n_features, rows)
-    labels, scores = np.empty(n_samples, dtype=np.intp), np.empty(n_samples, dtype=X.dtype)
+    labels = np.empty(n_samples, dtype=np.intp)
     sums = np.zeros((len(bounds) - 1, n_clusters, n_features), dtype=X.dtype)
     counts = np.zeros((len(bounds) - 1, n_clusters), dtype=np.intp)
     centers = np.ascontiguousarray(centers)
@@ -179,7 +177,7 @@ def lloyd_pass(X: np.ndarray, centers: np.ndarray, threads: int = 1) -> tuple:
 
     def run(segments) -> None:
         for s in segments:  # a shared iterator: each thread takes the next segment
-            kernel(X, *args, bounds[s], bounds[s + 1], rows, labels, scores, sums[s], counts[s])
+            kernel(X, *args, bounds[s], bounds[s + 1], rows, labels, sums[s], counts[s])
 
     segments = iter(range(len(bounds) - 1))
     if n_samples * n_clusters * n_features < _THREADS_MIN_WORK:
@@ -188,7 +186,7 @@ def lloyd_pass(X: np.ndarray, centers: np.ndarray, threads: int = 1) -> tuple:
     run(segments)
     for helper in helpers:
         helper.result()
-    return labels, scores, sums.sum(axis=0), counts.sum(axis=0)
+    return labels, sums.sum(axis=0), counts.sum(axis=0)
 
 
 def lloyd_steps(threads: int = 1) -> tuple[Callable, Callable]:
@@ -198,7 +196,7 @@ def lloyd_steps(threads: int = 1) -> tuple[Callable, Callable]:
     last = {}
 
     def assign(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
-        last["labels"], _, last["sums"], _ = lloyd_pass(np.ascontiguousarray(X), centers, threads)
+        last["labels"], last["sums"], _ = lloyd_pass(np.ascontiguousarray(X), centers, threads)
         return last["labels"]
 
     def cluster_sums(X: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndarray:
@@ -207,11 +205,19 @@ def lloyd_steps(threads: int = 1) -> tuple[Callable, Callable]:
     return assign, cluster_sums
 
 
+def _differences(X: np.ndarray, centers: np.ndarray, labels: np.ndarray):
+    """``(rows, x - c_label)`` for blocks of rows of ``X``, a few hundred kB each."""
+    step = max(1, 2**16 // X.shape[1])
+    for start in range(0, X.shape[0], step):
+        rows = slice(start, start + step)
+        yield rows, X[rows] - centers[labels[rows]]
+
+
 def assign_labels_chunked(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Nearest centre and squared distance to it, a block of rows at a time.
 
-    Same result as :func:`deepclust_lab.kmeans.assign_labels`, from :func:`lloyd_pass`:
-    ``||x||²``, the same for every centre, is added to the winning score only.
+    The labels of :func:`deepclust_lab.kmeans.assign_labels`, from :func:`lloyd_pass`; the
+    distances from the differences ``x - c`` (which the readable version gets from its scores).
 
     Examples
     --------
@@ -221,10 +227,11 @@ def assign_labels_chunked(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarra
     >>> labels, d2.round(6)
     (array([0, 0, 1]), array([0., 1., 1.]))
     """
-    X = np.ascontiguousarray(X)
-    labels, closest = lloyd_pass(X, centers)[:2]
-    closest += np.einsum("ij,ij->i", X, X)
-    return labels, np.maximum(closest, 0.0, out=closest)  # rounding can dip below 0
+    labels = lloyd_pass(np.ascontiguousarray(X), centers)[0]
+    distances = np.empty(X.shape[0], dtype=X.dtype)
+    for rows, differences in _differences(X, centers, labels):
+        distances[rows] = np.einsum("ij,ij->i", differences, differences)
+    return labels, distances
 
 
 def inertia_chunked(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> float:
@@ -238,10 +245,9 @@ def inertia_chunked(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> f
     >>> inertia_chunked(X, np.array([[1.0, 0.0], [10.0, 0.0]]), np.array([0, 0, 1]))
     2.0
     """
-    total, step = 0.0, max(1, 2**16 // X.shape[1])
-    for start in range(0, X.shape[0], step):
-        differences = (X[start : start + step] - centers[labels[start : start + step]]).ravel()
-        total += float(np.dot(differences, differences))
+    total = 0.0
+    for _, differences in _differences(X, centers, labels):
+        total += float(np.dot(differences.ravel(), differences.ravel()))
     return total
 
 
@@ -269,7 +275,8 @@ def cluster_sums_sparse(X: np.ndarray, labels: np.ndarray, n_clusters: int) -> n
 def count_distinct_rows(X: np.ndarray, stop_at: int) -> int:
     """Number of distinct rows of ``X``, or any number ``>= stop_at`` once that many are seen.
 
-    Rows are read in blocks, so with many distinct rows it stops within the first block.
+    Rows are read in blocks, so with many distinct rows it stops within the first block; each
+    row is compared as one string of bytes.
 
     Examples
     --------
@@ -278,10 +285,12 @@ def count_distinct_rows(X: np.ndarray, stop_at: int) -> int:
     >>> count_distinct_rows(X, stop_at=5)
     2
     """
-    seen, block = X[:0], max(1024, 2 * stop_at)
+    row_bytes = np.dtype((np.void, X.shape[1] * X.itemsize))
+    seen, block = X[:0], max(256, 2 * stop_at)
     for start in range(0, X.shape[0], block):
         # "+ 0.0" turns -0.0 into 0.0, so that equal numbers are equal bytes
-        seen = np.unique(np.concatenate([seen, X[start : start + block] + 0.0]), axis=0)
+        seen = np.ascontiguousarray(np.concatenate([seen, X[start : start + block] + 0.0]))
+        seen = seen[np.unique(seen.view(row_bytes).ravel(), return_index=True)[1]]
         if seen.shape[0] >= stop_at:
             break
     return seen.shape[0]
