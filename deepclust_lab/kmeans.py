@@ -278,7 +278,7 @@ def _steps(X: np.ndarray, n_clusters: int) -> tuple:
     """The label, cluster-sum and inertia steps: the readable ones, or the fast path on large data."""
     if X.shape[0] * X.shape[1] * n_clusters >= _FAST_PATH_MIN_SIZE:
         threads = kmeans_fast.block_threads()  # the caller's thread limit
-        return *kmeans_fast.lloyd_steps(threads), kmeans_fast.inertia_chunked
+        return *kmeans_fast.lloyd_steps(threads), kmeans_fast.inertia
     return (lambda X, centers: _assign_labels(X, centers)[0]), _cluster_sums, _inertia
 
 

@@ -31,7 +31,7 @@ import scipy.sparse
 from threadpoolctl import ThreadpoolController
 
 __all__ = ["assign_labels_chunked", "block_threads", "cluster_sums_sparse", "count_distinct_rows",
-           "inertia_chunked", "lloyd_pass", "lloyd_steps", "one_blas_thread"]
+           "inertia", "lloyd_pass", "lloyd_steps", "one_blas_thread"]
 
 _BLOCK_ROWS = 256  # scikit-learn's CHUNK_SIZE: the same blocks give the same matrix products
 _MAX_SEGMENTS = 16  # per-segment partial sums: enough segments to share among threads
@@ -98,6 +98,18 @@ def _lloyd_segment(X, centers, centers_sq, kind, start, stop, block_rows, labels
                 sums[best, f] += X[begin + i, f]
 
 
+def _inertia_rows(X, centers, labels):
+    """Compiled by :func:`_kernel`. ``sum ||x - c_label||²``, from the differences, in order."""
+    total = 0.0
+    for i in range(X.shape[0]):
+        row = 0.0
+        for f in range(X.shape[1]):
+            difference = X[i, f] - centers[labels[i], f]
+            row += difference * difference
+        total += row
+    return total
+
+
 def _cache_writable() -> bool:
     """Whether numba has a cache folder of the user's or the kit's that can be written
     (without one, numba would write next to the package's source)."""
@@ -115,8 +127,9 @@ _xgemm = None  # numba's bridge to SciPy's BLAS ?gemm (what its np.dot calls), s
 
 
 @functools.cache
-def _kernel() -> Callable:
-    """:func:`_lloyd_segment`, compiled on first use (numba keeps it in the kit's cache folder)."""
+def _kernel() -> tuple[Callable, Callable]:
+    """:func:`_lloyd_segment` and :func:`_inertia_rows`, compiled on first use (numba keeps
+    them in the kit's cache folder)."""
     global _xgemm
     import numba
     from numba import types
@@ -127,7 +140,8 @@ def _kernel() -> Callable:
     _xgemm = types.ExternalFunction("numba_xxgemm", types.intc(
         types.char, types.char, types.char, size, size, size, pointer, pointer, size, pointer,
         size, pointer, pointer, size))  # fmt: skip
-    return numba.njit(nogil=True, cache=_cache_writable())(_lloyd_segment)
+    jit = numba.njit(nogil=True, cache=_cache_writable())
+    return jit(_lloyd_segment), jit(_inertia_rows)
 
 
 def _segments(n_samples: int, n_clusters: int, n_features: int, block_rows: int) -> np.ndarray:
@@ -173,7 +187,7 @@ def lloyd_pass(X: np.ndarray, centers: np.ndarray, threads: int = 1) -> tuple:
     counts = np.zeros((len(bounds) - 1, n_clusters), dtype=np.intp)
     centers = np.ascontiguousarray(centers)
     args = (centers, np.einsum("ij,ij->i", centers, centers), ord("d" if X.itemsize == 8 else "s"))
-    kernel = _kernel()
+    kernel = _kernel()[0]
 
     def run(segments) -> None:
         for s in segments:  # a shared iterator: each thread takes the next segment
@@ -205,14 +219,6 @@ def lloyd_steps(threads: int = 1) -> tuple[Callable, Callable]:
     return assign, cluster_sums
 
 
-def _differences(X: np.ndarray, centers: np.ndarray, labels: np.ndarray):
-    """``(rows, x - c_label)`` for blocks of rows of ``X``, a few hundred kB each."""
-    step = max(1, 2**16 // X.shape[1])
-    for start in range(0, X.shape[0], step):
-        rows = slice(start, start + step)
-        yield rows, X[rows] - centers[labels[rows]]
-
-
 def assign_labels_chunked(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Nearest centre and squared distance to it, a block of rows at a time.
 
@@ -229,26 +235,26 @@ def assign_labels_chunked(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarra
     """
     labels = lloyd_pass(np.ascontiguousarray(X), centers)[0]
     distances = np.empty(X.shape[0], dtype=X.dtype)
-    for rows, differences in _differences(X, centers, labels):
+    step = max(1, 2**16 // X.shape[1])  # blocks of a few hundred kB
+    for start in range(0, X.shape[0], step):
+        rows = slice(start, start + step)
+        differences = X[rows] - centers[labels[rows]]
         distances[rows] = np.einsum("ij,ij->i", differences, differences)
     return labels, distances
 
 
-def inertia_chunked(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> float:
+def inertia(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> float:
     """``sum ||x - c_label||²`` from the differences, as :func:`deepclust_lab.kmeans.inertia`,
-    a block of rows at a time: each block's sum of squares is one dot product.
+    in one compiled pass over ``X`` (no temporary arrays).
 
     Examples
     --------
     >>> import numpy as np
     >>> X = np.array([[0.0, 0.0], [2.0, 0.0], [10.0, 0.0]])
-    >>> inertia_chunked(X, np.array([[1.0, 0.0], [10.0, 0.0]]), np.array([0, 0, 1]))
+    >>> inertia(X, np.array([[1.0, 0.0], [10.0, 0.0]]), np.array([0, 0, 1]))
     2.0
     """
-    total = 0.0
-    for _, differences in _differences(X, centers, labels):
-        total += float(np.dot(differences.ravel(), differences.ravel()))
-    return total
+    return float(_kernel()[1](X, centers, labels))
 
 
 def cluster_sums_sparse(X: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndarray:
