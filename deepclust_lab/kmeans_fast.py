@@ -31,9 +31,12 @@ import scipy.sparse
 from threadpoolctl import ThreadpoolController
 
 __all__ = ["assign_labels_chunked", "block_threads", "cluster_sums_sparse", "count_distinct_rows",
-           "inertia", "lloyd_pass", "lloyd_steps", "one_blas_thread"]
+           "inertia", "lloyd_pass", "lloyd_steps", "max_row_norm", "one_blas_thread"]
 
 _BLOCK_ROWS = 256  # scikit-learn's CHUNK_SIZE: the same blocks give the same matrix products
+# OpenBLAS multiplies matrices of up to 10**6 multiply-adds with faster kernels: the fast
+# scores take blocks of up to 256 rows below this (measured best on 8, 50 and 784 features)
+_SMALL_PRODUCT = 2**19
 _MAX_SEGMENTS = 16  # per-segment partial sums: enough segments to share among threads
 _SEGMENT_BYTES = 2**24  # ... but at most this much memory for them
 _THREADS_MIN_WORK = 2**20  # below this many multiply-adds per pass one thread is faster
@@ -70,29 +73,50 @@ def one_blas_thread():
     return _threadpools().limit(limits=1, user_api="blas")
 
 
-def _lloyd_segment(X, centers, centers_sq, kind, start, stop, block_rows, labels, sums, counts):
-    """Compiled by :func:`_kernel`. Rows ``start:stop`` of ``X``: the nearest centre by the
-    score ``||c||² - 2 x·c`` (ties to the lowest index), added to ``sums`` and ``counts``."""
+def _lloyd_segment(X, centers, minus_two_centers_t, centers_sq, margin, kind, block_rows,
+                   fast_rows, start, stop, labels, sums, counts):  # fmt: skip
+    """Compiled by :func:`_kernel`. Rows ``start:stop`` of ``X``, a block at a time: the nearest
+    centre by the score ``||c||² - 2 x·c`` (ties to the lowest index), added to ``sums`` and
+    ``counts``. The scores come from fast matrix products of ``fast_rows`` rows; if a row has
+    two within ``margin`` of each other, more than the rounding errors of any summation order,
+    the block's scores are made again as scikit-learn makes them, and its labels decided anew."""
     n_clusters, n_features = centers.shape
     scores = np.empty((block_rows, n_clusters), dtype=X.dtype)
+    no_offset = np.zeros(n_clusters, dtype=X.dtype)
     minus_two, one = np.full(1, -2.0, dtype=X.dtype), np.ones(1, dtype=X.dtype)
     for begin in range(start, stop, block_rows):
-        rows = min(block_rows, stop - begin)
+        block = X[begin : min(begin + block_rows, stop)]
+        rows = block.shape[0]
+        for sub in range(0, rows, fast_rows):  # -2 x·c; ||c||² is added below
+            np.dot(block[sub : sub + fast_rows], minus_two_centers_t,
+                   scores[sub : min(sub + fast_rows, rows)])  # fmt: skip
+        offset, check = centers_sq, True
+        while True:
+            in_doubt = False
+            for i in range(rows):
+                best, best_score = 0, scores[i, 0] + offset[0]
+                for j in range(1, n_clusters):
+                    score = scores[i, j] + offset[j]
+                    if score < best_score:
+                        best, best_score = j, score
+                labels[begin + i] = best
+                if check:  # is another score so close that rounding could decide?
+                    close = 0
+                    for j in range(n_clusters):
+                        close += scores[i, j] + offset[j] <= best_score + margin
+                    in_doubt |= close > 1
+            if not in_doubt:
+                break
+            for i in range(rows):
+                for j in range(n_clusters):
+                    scores[i, j] = centers_sq[j]
+            # scores += -2 block · centersᵀ: scikit-learn's _gemm(RowMajor, NoTrans, Trans, ...)
+            _xgemm(kind, ord("t"), ord("n"), n_clusters, rows, n_features, minus_two.ctypes,
+                   centers.ctypes, n_features, block.ctypes, n_features, one.ctypes,
+                   scores.ctypes, n_clusters)  # fmt: skip
+            offset, check = no_offset, False
         for i in range(rows):
-            for j in range(n_clusters):
-                scores[i, j] = centers_sq[j]
-        block = X[begin : begin + rows]
-        # scores += -2 X_block · centersᵀ, as scikit-learn's _gemm(RowMajor, NoTrans, Trans, ...)
-        _xgemm(kind, ord("t"), ord("n"), n_clusters, rows, n_features, minus_two.ctypes,
-             centers.ctypes, n_features, block.ctypes, n_features, one.ctypes, scores.ctypes,
-             n_clusters)  # fmt: skip
-        for i in range(rows):
-            best, best_score = 0, scores[i, 0]
-            for j in range(1, n_clusters):
-                score = scores[i, j]
-                if score < best_score:
-                    best, best_score = j, score
-            labels[begin + i] = best
+            best = labels[begin + i]
             counts[best] += 1
             for f in range(n_features):
                 sums[best, f] += X[begin + i, f]
@@ -152,7 +176,25 @@ def _segments(n_samples: int, n_clusters: int, n_features: int, block_rows: int)
     return np.minimum(np.linspace(0, blocks, count + 1).astype(np.intp) * block_rows, n_samples)
 
 
-def lloyd_pass(X: np.ndarray, centers: np.ndarray, threads: int = 1) -> tuple:
+def _margin(X: np.ndarray, centers: np.ndarray, row_norm: float) -> float:
+    """A bound on the difference between two roundings of one score: ``||c||² - 2 x·c`` is a
+    sum of ``n_features + 1`` terms, which any order of summation gets right to
+    ``γ = (n + 1)u / (1 - (n + 1)u)`` times the sum of their sizes (Higham, *Accuracy and
+    Stability of Numerical Algorithms*, 2002, §3.1); twice that for two roundings, and twice
+    again to spare."""
+    unit, terms = np.finfo(X.dtype).eps / 2, X.shape[1] + 1
+    center_norm = float(np.sqrt(np.einsum("ij,ij->i", centers, centers).max()))
+    gamma = terms * unit / (1 - terms * unit)
+    return 4 * gamma * center_norm * (center_norm + 2 * row_norm)
+
+
+def max_row_norm(X: np.ndarray) -> float:
+    """The largest ``||x||`` of the rows of ``X``, for :func:`lloyd_pass`."""
+    return float(np.sqrt(np.einsum("ij,ij->i", X, X).max()))
+
+
+def lloyd_pass(X: np.ndarray, centers: np.ndarray, threads: int = 1,
+               row_norm: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """One pass over ``X``: each sample's nearest centre, and the clusters' sums and sizes.
 
     Parameters
@@ -161,6 +203,8 @@ def lloyd_pass(X: np.ndarray, centers: np.ndarray, threads: int = 1) -> tuple:
     centers : ndarray of shape (n_clusters, n_features), same dtype as ``X``
     threads : int, default=1
         Threads to share the segments; the result does not depend on it.
+    row_norm : float, optional
+        :func:`max_row_norm` of ``X``, if known; it bounds the rounding errors.
 
     Returns
     -------
@@ -180,18 +224,22 @@ def lloyd_pass(X: np.ndarray, centers: np.ndarray, threads: int = 1) -> tuple:
            [9., 0.]]), array([2, 1]))
     """
     (n_samples, n_features), n_clusters = X.shape, centers.shape[0]
-    rows = _BLOCK_ROWS
+    rows = fast_rows = _BLOCK_ROWS
+    while fast_rows > 8 and fast_rows * n_clusters * n_features > _SMALL_PRODUCT:
+        fast_rows //= 2
     bounds = _segments(n_samples, n_clusters, n_features, rows)
     labels = np.empty(n_samples, dtype=np.intp)
     sums = np.zeros((len(bounds) - 1, n_clusters, n_features), dtype=X.dtype)
     counts = np.zeros((len(bounds) - 1, n_clusters), dtype=np.intp)
     centers = np.ascontiguousarray(centers)
-    args = (centers, np.einsum("ij,ij->i", centers, centers), ord("d" if X.itemsize == 8 else "s"))
+    margin = _margin(X, centers, max_row_norm(X) if row_norm is None else row_norm)
+    args = (centers, np.ascontiguousarray(-2.0 * centers.T), np.einsum("ij,ij->i", centers, centers),
+            margin, ord("d" if X.itemsize == 8 else "s"), rows, fast_rows)  # fmt: skip
     kernel = _kernel()[0]
 
     def run(segments) -> None:
         for s in segments:  # a shared iterator: each thread takes the next segment
-            kernel(X, *args, bounds[s], bounds[s + 1], rows, labels, sums[s], counts[s])
+            kernel(X, *args, bounds[s], bounds[s + 1], labels, sums[s], counts[s])
 
     segments = iter(range(len(bounds) - 1))
     if n_samples * n_clusters * n_features < _THREADS_MIN_WORK:
@@ -210,7 +258,10 @@ def lloyd_steps(threads: int = 1) -> tuple[Callable, Callable]:
     last = {}
 
     def assign(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
-        last["labels"], last["sums"], _ = lloyd_pass(np.ascontiguousarray(X), centers, threads)
+        if last.get("X") is not X:  # the same X at every iteration: its norms once
+            last["X"], last["row_norm"] = X, max_row_norm(X)
+        X = np.ascontiguousarray(X)
+        last["labels"], last["sums"], _ = lloyd_pass(X, centers, threads, last["row_norm"])
         return last["labels"]
 
     def cluster_sums(X: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndarray:

@@ -191,9 +191,9 @@ def test_estimator_takes_the_fast_path_on_large_data(monkeypatch):
     calls = []
     real = kmeans_fast.lloyd_pass
 
-    def spy(X, centers, threads=1):
+    def spy(X, centers, *args):
         calls.append(X.shape[0])
-        return real(X, centers, threads)
+        return real(X, centers, *args)
 
     monkeypatch.setattr(kmeans_fast, "lloyd_pass", spy)
     X = np.random.default_rng(0).normal(size=(70_000, 24))
@@ -229,6 +229,21 @@ def test_fast_path_matches_sklearn_on_shapes_and_thread_counts(monkeypatch, n, d
     with threadpool_limits(limit):
         for tol in (0.0, 1e-4):
             _assert_same_as_sklearn(*_fit_both(X, init, tol=tol, max_iter=50))
+
+
+@pytest.mark.parametrize("margin", ["bound", "always exact"])
+def test_fast_path_matches_sklearn_where_rounding_decides(monkeypatch, digits, margin):
+    # digits are multiples of 1/16: from k-means++ starts, some samples lie half-way between
+    # two centres, so the label hangs on the rounding of the scores. Scores within the
+    # margin are made again as scikit-learn makes them; an infinite margin always does so.
+    monkeypatch.setattr(kmeans_module, "_FAST_PATH_MIN_SIZE", 0)
+    if margin == "always exact":
+        monkeypatch.setattr(kmeans_fast, "_margin", lambda *args: np.inf)
+    X, _ = digits
+    for seed in range(4):
+        init = kmeans_plusplus(X, 10, random_state=seed)
+        for max_iter in (1, 300):
+            _assert_same_as_sklearn(*_fit_both(X, init, max_iter=max_iter))
 
 
 @pytest.mark.parametrize("n_features", [2, 3])
