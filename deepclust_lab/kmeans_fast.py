@@ -123,7 +123,7 @@ def _lloyd_segment(X, centers, minus_two_centers_t, centers_sq, margin, kind, bl
 
 
 def _inertia_rows(X, centers, labels):
-    """Compiled by :func:`_kernel`. ``sum ||x - c_label||²``, from the differences, in order."""
+    """Compiled by :func:`_kernel`. ``sum ||x - c_label||²``, from the differences."""
     total = 0.0
     for i in range(X.shape[0]):
         row = 0.0
@@ -164,8 +164,10 @@ def _kernel() -> tuple[Callable, Callable]:
     _xgemm = types.ExternalFunction("numba_xxgemm", types.intc(
         types.char, types.char, types.char, size, size, size, pointer, pointer, size, pointer,
         size, pointer, pointer, size))  # fmt: skip
-    jit = numba.njit(nogil=True, cache=_cache_writable())
-    return jit(_lloyd_segment), jit(_inertia_rows)
+    cache = _cache_writable()
+    # the inertia's sums may be reordered (vectorised); the labels' arithmetic may not
+    return (numba.njit(nogil=True, cache=cache)(_lloyd_segment),
+            numba.njit(nogil=True, cache=cache, fastmath={"reassoc", "contract"})(_inertia_rows))
 
 
 def _segments(n_samples: int, n_clusters: int, n_features: int, block_rows: int) -> np.ndarray:
