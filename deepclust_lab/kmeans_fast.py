@@ -97,15 +97,12 @@ def _lloyd_segment(X, centers, minus_two_centers_t, centers_sq, margin, kind, bl
                 best, best_score = 0, scores[i, 0] + offset[0]
                 for j in range(1, n_clusters):
                     score = scores[i, j] + offset[j]
+                    # a score this close to the best so far: rounding could decide
+                    in_doubt |= abs(score - best_score) <= margin
                     if score < best_score:
                         best, best_score = j, score
                 labels[begin + i] = best
-                if check:  # is another score so close that rounding could decide?
-                    close = 0
-                    for j in range(n_clusters):
-                        close += scores[i, j] + offset[j] <= best_score + margin
-                    in_doubt |= close > 1
-            if not in_doubt:
+            if not (check and in_doubt):
                 break
             for i in range(rows):
                 for j in range(n_clusters):
