@@ -81,7 +81,9 @@ def _lloyd_segment(X, centers, minus_two_centers_t, centers_sq, margin, kind, bl
     two within ``margin`` of each other, more than the rounding errors of any summation order,
     the block's scores are made again as scikit-learn makes them, and its labels decided anew."""
     n_clusters, n_features = centers.shape
-    scores = np.empty((block_rows, n_clusters), dtype=X.dtype)
+    scores = np.empty((block_rows, n_clusters), dtype=X.dtype)  # a row per sample
+    by_center = np.empty((n_clusters, block_rows), dtype=X.dtype)  # a row per centre
+    best, best_scores = np.empty(block_rows, dtype=np.intp), np.empty(block_rows, dtype=X.dtype)
     no_offset = np.zeros(n_clusters, dtype=X.dtype)
     minus_two, one = np.full(1, -2.0, dtype=X.dtype), np.ones(1, dtype=X.dtype)
     for begin in range(start, stop, block_rows):
@@ -92,16 +94,19 @@ def _lloyd_segment(X, centers, minus_two_centers_t, centers_sq, margin, kind, bl
                    scores[sub : min(sub + fast_rows, rows)])  # fmt: skip
         offset, check = centers_sq, True
         while True:
+            for j in range(n_clusters):  # transposed, so that the loops below run along samples
+                for i in range(rows):
+                    by_center[j, i] = scores[i, j] + offset[j]
+            best[:rows], best_scores[:rows] = 0, by_center[0, :rows]
             in_doubt = False
-            for i in range(rows):
-                best, best_score = 0, scores[i, 0] + offset[0]
-                for j in range(1, n_clusters):
-                    score = scores[i, j] + offset[j]
+            for j in range(1, n_clusters):
+                for i in range(rows):
+                    score = by_center[j, i]
                     # a score this close to the best so far: rounding could decide
-                    in_doubt |= abs(score - best_score) <= margin
-                    if score < best_score:
-                        best, best_score = j, score
-                labels[begin + i] = best
+                    in_doubt |= abs(score - best_scores[i]) <= margin
+                    closer = score < best_scores[i]
+                    best[i] = j if closer else best[i]
+                    best_scores[i] = score if closer else best_scores[i]
             if not (check and in_doubt):
                 break
             for i in range(rows):
@@ -113,10 +118,10 @@ def _lloyd_segment(X, centers, minus_two_centers_t, centers_sq, margin, kind, bl
                    scores.ctypes, n_clusters)  # fmt: skip
             offset, check = no_offset, False
         for i in range(rows):
-            best = labels[begin + i]
-            counts[best] += 1
+            nearest = labels[begin + i] = best[i]
+            counts[nearest] += 1
             for f in range(n_features):
-                sums[best, f] += X[begin + i, f]
+                sums[nearest, f] += X[begin + i, f]
 
 
 def _inertia_rows(X, centers, labels):
