@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -258,14 +259,22 @@ def lloyd_pass(X: np.ndarray, centers: np.ndarray, threads: int = 1,
 def lloyd_steps(threads: int = 1) -> tuple[Callable, Callable]:
     """The ``(assign, cluster_sums)`` steps of :func:`deepclust_lab.kmeans._lloyd`, fused:
     ``assign`` runs :func:`lloyd_pass`, and ``cluster_sums`` hands over the sums it made on
-    the way for those same labels (and adds them up afresh for any other labels)."""
-    last = {}
+    the way for those same labels (and adds them up afresh for any other labels).
+
+    Whether threads pay depends on the machine and on what else runs on it, so the first two
+    passes over an ``X`` take ``threads`` threads and one thread, and the rest the faster."""
+    last: dict = {}
 
     def assign(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
         if last.get("X") is not X:  # the same X at every iteration: its norms once
-            last["X"], last["row_norm"] = X, max_row_norm(X)
-        X = np.ascontiguousarray(X)
-        last["labels"], last["sums"], _ = lloyd_pass(X, centers, threads, last["row_norm"])
+            last.update(X=X, row_norm=max_row_norm(X), seconds={})
+        seconds = last["seconds"]  # of one pass, by thread count
+        untried = [count for count in dict.fromkeys([threads, 1]) if count not in seconds]
+        count = untried[0] if untried else min(seconds, key=seconds.get)
+        start = time.perf_counter()
+        last["labels"], last["sums"], _ = lloyd_pass(np.ascontiguousarray(X), centers, count,
+                                                     last["row_norm"])  # fmt: skip
+        seconds.setdefault(count, time.perf_counter() - start)
         return last["labels"]
 
     def cluster_sums(X: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndarray:

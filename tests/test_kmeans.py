@@ -216,6 +216,25 @@ def test_lloyd_pass_gives_the_same_bits_on_any_thread_count(monkeypatch):
             np.testing.assert_array_equal(got, want)
 
 
+def test_fused_steps_try_threads_and_one_thread_then_keep_one(monkeypatch):
+    counts = []
+    real = kmeans_fast.lloyd_pass
+
+    def spy(X, centers, threads, row_norm):
+        counts.append(threads)
+        return real(X, centers, threads, row_norm)
+
+    monkeypatch.setattr(kmeans_fast, "lloyd_pass", spy)
+    X = np.random.default_rng(0).normal(size=(3000, 4))
+    assign, _ = kmeans_fast.lloyd_steps(threads=2)
+    labels = [assign(X, X[:5]) for _ in range(6)]
+    assert counts[:2] == [2, 1] and len(set(counts[2:])) == 1  # then the faster, always
+    for other in labels[1:]:
+        np.testing.assert_array_equal(other, labels[0])
+    assign(X.copy(), X[:5])  # another X: both are tried again
+    assert counts[-1] == 2
+
+
 @pytest.mark.parametrize(("n", "d", "k"), [(6000, 3, 7), (700, 90, 12), (20_000, 2, 20)])
 @pytest.mark.parametrize("limit", [1, 2, None])
 def test_fast_path_matches_sklearn_on_shapes_and_thread_counts(monkeypatch, n, d, k, limit):
