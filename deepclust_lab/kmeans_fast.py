@@ -86,19 +86,21 @@ def _lloyd_segment(X, centers, minus_two_centers_t, centers_sq, margin, kind, bl
     by_center = np.empty((n_clusters, block_rows), dtype=X.dtype)  # a row per centre
     best, best_scores = np.empty(block_rows, dtype=np.intp), np.empty(block_rows, dtype=X.dtype)
     no_offset = np.zeros(n_clusters, dtype=X.dtype)
-    minus_two, one = np.full(1, -2.0, dtype=X.dtype), np.ones(1, dtype=X.dtype)
+    minus_two, one, zero = np.full(1, -2.0, dtype=X.dtype), np.ones(1, dtype=X.dtype), no_offset[:1]
     for begin in range(start, stop, block_rows):
         block = X[begin : min(begin + block_rows, stop)]
         rows = block.shape[0]
-        for sub in range(0, rows, fast_rows):  # -2 x·c; ||c||² is added below
-            np.dot(block[sub : sub + fast_rows], minus_two_centers_t,
-                   scores[sub : min(sub + fast_rows, rows)])  # fmt: skip
+        for sub in range(0, rows, fast_rows):  # scores = block · (-2 centersᵀ), as np.dot
+            _xgemm(kind, ord("n"), ord("n"), n_clusters, min(fast_rows, rows - sub), n_features,
+                   one.ctypes, minus_two_centers_t.ctypes, n_clusters, block[sub:].ctypes,
+                   n_features, zero.ctypes, scores[sub:].ctypes, n_clusters)  # fmt: skip
         offset, check = centers_sq, True
         while True:
             for j in range(n_clusters):  # transposed, so that the loops below run along samples
                 for i in range(rows):
                     by_center[j, i] = scores[i, j] + offset[j]
-            best[:rows], best_scores[:rows] = 0, by_center[0, :rows]
+            for i in range(rows):
+                best[i], best_scores[i] = 0, by_center[0, i]
             in_doubt = False
             for j in range(1, n_clusters):
                 for i in range(rows):
