@@ -4,16 +4,19 @@
 samples, then a one-hot matrix for the cluster sums, each a full pass over ``X``. The fast
 path does one Lloyd iteration in a single pass, as scikit-learn's Cython loop does: a
 compiled kernel (numba) takes ``X`` 256 rows at a time and, while they are in cache,
-computes their scores ``||c||² - 2 x·c``, each row's nearest centre, and the clusters' sums
-and counts. The scores come from the very matrix product scikit-learn makes (the same BLAS
-call on the same blocks), so even samples that lie half-way between two centres get
-scikit-learn's labels; the centres and iteration counts follow.
+computes their scores ``||c||² - 2 x·c`` (small matrix products), each row's nearest centre,
+and the clusters' sums and counts.
 
-The rows are cut into segments, each with its own partial sums, added up in segment order
-at the end: the result is the same on any number of threads. Threads take segments as they
-come (on a shared machine a slow thread takes fewer); the matrix products run on one BLAS
-thread each. Segment count and the size from which threads pay were measured:
-``benchmarks/kmeans_speed.py`` and ``benchmarks/results/kmeans_speed.md``.
+The labels are scikit-learn's to the last bit, so the centres and iteration counts are too.
+Where a sample's two best scores are further apart than any rounding error (nearly always)
+the fastest matrix product decides; where they are not (samples half-way between two
+centres, common in data on a grid such as pixel values), the block is scored again with the
+very BLAS call scikit-learn makes on the very same block.
+
+The rows are cut into segments, each with its own partial sums, added up in segment order:
+the result is the same on any number of threads. Threads take segments as they come, and
+:func:`lloyd_steps` keeps them only if they beat one thread. Timings:
+``benchmarks/kmeans_speed.py``, ``benchmarks/results/kmeans_speed.md``.
 
 These functions trust their inputs; the estimator checks them first.
 """
@@ -40,7 +43,7 @@ _BLOCK_ROWS = 256  # scikit-learn's CHUNK_SIZE: the same blocks give the same ma
 _SMALL_PRODUCT = 2**19
 _MAX_SEGMENTS = 16  # per-segment partial sums: enough segments to share among threads
 _SEGMENT_BYTES = 2**24  # ... but at most this much memory for them
-_THREADS_MIN_WORK = 2**20  # below this many multiply-adds per pass one thread is faster
+_THREADS_MIN_WORK = 2**20  # multiply-adds: a smaller pass takes < 0.2 ms, a thread costs more
 
 
 @functools.cache
@@ -94,8 +97,16 @@ def _lloyd_segment(X, centers, minus_two_centers_t, centers_sq, margin, kind, bl
             _xgemm(kind, ord("n"), ord("n"), n_clusters, min(fast_rows, rows - sub), n_features,
                    one.ctypes, minus_two_centers_t.ctypes, n_clusters, block[sub:].ctypes,
                    n_features, zero.ctypes, scores[sub:].ctypes, n_clusters)  # fmt: skip
-        offset, check = centers_sq, True
-        while True:
+        offset = centers_sq
+        for exact in (False, True):
+            if exact:  # rounding could decide a label: the scores as scikit-learn makes them,
+                for i in range(rows):  # _gemm(RowMajor, NoTrans, Trans, -2, block, centers, 1)
+                    for j in range(n_clusters):
+                        scores[i, j] = centers_sq[j]
+                _xgemm(kind, ord("t"), ord("n"), n_clusters, rows, n_features, minus_two.ctypes,
+                       centers.ctypes, n_features, block.ctypes, n_features, one.ctypes,
+                       scores.ctypes, n_clusters)  # fmt: skip
+                offset = no_offset
             for j in range(n_clusters):  # transposed, so that the loops below run along samples
                 for i in range(rows):
                     by_center[j, i] = scores[i, j] + offset[j]
@@ -110,18 +121,11 @@ def _lloyd_segment(X, centers, minus_two_centers_t, centers_sq, margin, kind, bl
                     closer = score < best_scores[i]
                     best[i] = j if closer else best[i]
                     best_scores[i] = score if closer else best_scores[i]
-            if not (check and in_doubt):
+            if not in_doubt:
                 break
-            for i in range(rows):
-                for j in range(n_clusters):
-                    scores[i, j] = centers_sq[j]
-            # scores += -2 block · centersᵀ: scikit-learn's _gemm(RowMajor, NoTrans, Trans, ...)
-            _xgemm(kind, ord("t"), ord("n"), n_clusters, rows, n_features, minus_two.ctypes,
-                   centers.ctypes, n_features, block.ctypes, n_features, one.ctypes,
-                   scores.ctypes, n_clusters)  # fmt: skip
-            offset, check = no_offset, False
         for i in range(rows):
-            nearest = labels[begin + i] = best[i]
+            nearest = best[i]  # a local: the compiler cannot tell that sums is not best
+            labels[begin + i] = nearest
             counts[nearest] += 1
             for f in range(n_features):
                 sums[nearest, f] += X[begin + i, f]
