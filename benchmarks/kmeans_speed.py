@@ -205,7 +205,10 @@ def main(argv: list[str] | None = None) -> int:
         "numba and compiling its kernel (cache folder empty or caches off) or loading it.",
         "",
         f"Machine: {os.cpu_count()} CPUs (1-minute load average {load_before:.1f} before, "
-        f"{load_after:.1f} after the table: a shared machine, so wall times are noisy), "
+        f"{load_after:.1f} after the table: a shared machine, so wall times are noisy; a load "
+        "above the CPU count means other work competed for the cores, and the `library "
+        "defaults` rows then show how each library copes with busy cores, not what it does "
+        "on an idle machine), "
         f"Python {platform.python_version()}, "
         f"NumPy {np.__version__}, scikit-learn {sklearn.__version__}. "
         "`1 thread` = `threadpoolctl.threadpool_limits(1)` (BLAS and OpenMP); "
