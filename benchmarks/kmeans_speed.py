@@ -132,6 +132,70 @@ def startup(n: int, d: int, k: int) -> list[tuple[str, list[float]]]:
     return rows
 
 
+def report(rows: list, fresh: list, startup_shape: tuple, args, loads: tuple) -> str:
+    """The Markdown of ``benchmarks/results/kmeans_speed.md``."""
+    (n, d, k), (load_before, load_after) = startup_shape, loads
+    lines = [
+        "# K-means speed: deepclust_lab's fast path vs scikit-learn (Lloyd)",
+        "",
+        "Data: `make_blobs` (cluster_std 4), float64. Same k-means++ initial centres for both, "
+        f"`tol=0`, `max_iter={args.n_iter}`; both ran the same number of iterations (the column "
+        "iters; they stop early when the labels repeat). Seconds per iteration = whole `fit` "
+        "time / `n_iter_`, median of "
+        f"{args.repeats} alternating repeats; ratio = ours / scikit-learn, measured side by side "
+        "in one run; CPU ratio = the same with CPU seconds of the process (less moved by other "
+        "work on the machine).",
+        "",
+        "| data | threads | iters | ours (ms/iter) | scikit-learn (ms/iter) | ratio | CPU ratio "
+        "| labels identical | max centre diff | thread pools in use |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for shape, setting, r in rows:
+        lines.append(
+            f"| {shape} | {setting} | {r['n_iter']} | {r['ours'] * 1e3:.2f} | {r['sklearn'] * 1e3:.2f} "
+            f"| **{r['ratio']:.2f}** | {r['cpu_ratio']:.2f} | {r['agreement']:.4f} "
+            f"| {r['center_diff']:.1e} | {r['pools']} |"
+        )
+    lines += [
+        "",
+        "Spread (min - max ms/iter over the repeats): "
+        + "; ".join(
+            f"{shape}, {setting}: ours {r['spread']['ours'][0] * 1e3:.2f}-"
+            f"{r['spread']['ours'][1] * 1e3:.2f}, sklearn {r['spread']['sklearn'][0] * 1e3:.2f}-"
+            f"{r['spread']['sklearn'][1] * 1e3:.2f}"
+            for shape, setting, r in rows
+        ),
+        "",
+        f"Start-up: `KMeans({k}, random_state=0, max_iter=20).fit(X)` on {n} x {d} in a new "
+        "process, twice (seconds):",
+        "",
+        "| new process | imports and data | first fit | second fit |",
+        "|---|---|---|---|",
+        *[f"| {label} | {ready:.2f} | {first:.2f} | {second:.2f} |"
+          for label, (ready, first, second) in fresh],
+        "",
+        "The first fit less the second is what a new process pays for the fast path: importing "
+        "numba and compiling its kernel (cache folder empty or caches off) or loading it.",
+        "",
+        f"Machine: {os.cpu_count()} CPUs (1-minute load average {load_before:.1f} before, "
+        f"{load_after:.1f} after the table: a shared machine, so wall times are noisy; a load "
+        "above the CPU count means other work competed for the cores, and the `library "
+        "defaults` rows then show how each library copes with busy cores, not what it does "
+        "on an idle machine), "
+        f"Python {platform.python_version()}, "
+        f"NumPy {np.__version__}, scikit-learn {sklearn.__version__}. "
+        "`1 thread` = `threadpoolctl.threadpool_limits(1)` (BLAS and OpenMP); "
+        "`library defaults` = no limit set by the benchmark (the pools column shows the "
+        "thread counts outside `fit`): scikit-learn runs OpenMP on all cores with BLAS at "
+        "1 thread inside; ours shares fixed segments of the rows among as many threads as "
+        "BLAS may use, each with one BLAS thread, and keeps them only if they beat one thread "
+        "(see `deepclust_lab.kmeans_fast`).",
+        "",
+        "Reproduce: `python benchmarks/kmeans_speed.py` (or `make bench`).\n",
+    ]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-iter", type=int, default=20, help="Lloyd iterations per fit")
@@ -162,68 +226,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"new process, {label}: imports and data {ready:.2f} s, first fit {first:.2f} s, "
               f"second fit {second:.2f} s", flush=True)
 
-    lines = [
-        "# K-means speed: deepclust_lab's fast path vs scikit-learn (Lloyd)",
-        "",
-        "Data: `make_blobs` (cluster_std 4), float64. Same k-means++ initial centres for both, "
-        f"`tol=0`, `max_iter={args.n_iter}`; both ran the same number of iterations (the column "
-        "iters; they stop early when the labels repeat). Seconds "
-        "per iteration = whole `fit` time / `n_iter_`, median of "
-        f"{args.repeats} alternating repeats; ratio = ours / scikit-learn, measured side by side "
-        "in one run; CPU ratio = the same with CPU seconds of the process (less moved by other "
-        "work on the machine).",
-        "",
-        "| data | threads | iters | ours (ms/iter) | scikit-learn (ms/iter) | ratio | CPU ratio "
-        "| labels identical | max centre diff | thread pools in use |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for shape, setting, r in rows:
-        lines.append(
-            f"| {shape} | {setting} | {r['n_iter']} | {r['ours'] * 1e3:.2f} | {r['sklearn'] * 1e3:.2f} "
-            f"| **{r['ratio']:.2f}** | {r['cpu_ratio']:.2f} | {r['agreement']:.4f} "
-            f"| {r['center_diff']:.1e} | {r['pools']} |"
-        )
-    lines += [
-        "",
-        "Spread (min - max ms/iter over the repeats): "
-        + "; ".join(
-            f"{shape}, {setting}: ours {r['spread']['ours'][0] * 1e3:.2f}-"
-            f"{r['spread']['ours'][1] * 1e3:.2f}, sklearn {r['spread']['sklearn'][0] * 1e3:.2f}-"
-            f"{r['spread']['sklearn'][1] * 1e3:.2f}"
-            for shape, setting, r in rows
-        ),
-        "",
-        f"Start-up: `KMeans({shapes[0][2]}, random_state=0, max_iter=20).fit(X)` on "
-        f"{shapes[0][0]} x {shapes[0][1]} in a new process, twice (seconds):",
-        "",
-        "| new process | imports and data | first fit | second fit |",
-        "|---|---|---|---|",
-        *[f"| {label} | {ready:.2f} | {first:.2f} | {second:.2f} |"
-          for label, (ready, first, second) in fresh],
-        "",
-        "The first fit less the second is what a new process pays for the fast path: importing "
-        "numba and compiling its kernel (cache folder empty or caches off) or loading it.",
-        "",
-        f"Machine: {os.cpu_count()} CPUs (1-minute load average {load_before:.1f} before, "
-        f"{load_after:.1f} after the table: a shared machine, so wall times are noisy; a load "
-        "above the CPU count means other work competed for the cores, and the `library "
-        "defaults` rows then show how each library copes with busy cores, not what it does "
-        "on an idle machine), "
-        f"Python {platform.python_version()}, "
-        f"NumPy {np.__version__}, scikit-learn {sklearn.__version__}. "
-        "`1 thread` = `threadpoolctl.threadpool_limits(1)` (BLAS and OpenMP); "
-        "`library defaults` = no limit set by the benchmark (the pools column shows the "
-        "thread counts outside `fit`): scikit-learn runs OpenMP on all cores with BLAS at "
-        "1 thread inside; ours shares fixed segments of the rows among as many threads as "
-        "BLAS may use, each with one BLAS thread, and keeps them only if they beat one thread "
-        "(see `deepclust_lab.kmeans_fast`).",
-        "",
-        "Reproduce: `python benchmarks/kmeans_speed.py` (or `make bench`).",
-        "",
-    ]
+    text = report(rows, fresh, shapes[0], args, (load_before, load_after))
     if not args.quick or args.out != RESULTS:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text("\n".join(lines))
+        args.out.write_text(text)
         print(f"wrote {args.out}")
     return 0
 

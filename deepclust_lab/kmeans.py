@@ -2,8 +2,7 @@
 
 Lloyd's algorithm alternates :func:`assign_labels` and :func:`update_centers`; neither can
 raise the :func:`inertia`, but where it ends depends on the start (:func:`kmeans_plusplus`).
-On large data :class:`KMeans` swaps in the same steps, fused into one compiled pass over the
-data: :mod:`.kmeans_fast`.
+On large data :class:`KMeans` takes the same steps fused in one compiled pass: :mod:`.kmeans_fast`.
 """
 
 from __future__ import annotations
@@ -26,8 +25,7 @@ from deepclust_lab import _checks, kmeans_fast
 
 __all__ = ["KMeans", "KMeansStep", "assign_labels", "inertia", "kmeans_plusplus", "update_centers"]
 
-# From this n_samples * n_clusters * n_features on, the estimator's steps come from
-# kmeans_fast, whose first use in a process loads (or, the first time, compiles) its kernel.
+# From this n_samples * n_clusters * n_features on, KMeans takes kmeans_fast's compiled steps.
 _FAST_PATH_MIN_SIZE = 2**24
 RandomStateLike = int | np.random.Generator | np.random.RandomState | None
 
@@ -275,10 +273,9 @@ def kmeans_plusplus(X: Any, n_clusters: int, random_state: RandomStateLike = Non
 
 
 def _steps(X: np.ndarray, n_clusters: int) -> tuple:
-    """The label, cluster-sum and inertia steps: the readable ones, or the fast path on large data."""
+    """The label, cluster-sum and inertia steps: the readable ones, or the fast ones on large data."""
     if X.shape[0] * X.shape[1] * n_clusters >= _FAST_PATH_MIN_SIZE:
-        threads = kmeans_fast.block_threads()  # the caller's thread limit
-        return *kmeans_fast.lloyd_steps(threads), kmeans_fast.inertia
+        return *kmeans_fast.lloyd_steps(kmeans_fast.block_threads()), kmeans_fast.inertia
     return (lambda X, centers: _assign_labels(X, centers)[0]), _cluster_sums, _inertia
 
 
@@ -288,7 +285,7 @@ def _nearest(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
         return assign(X, centers)
 
 
-def _snapshot(X: np.ndarray, centers: np.ndarray, labels: np.ndarray, inertia_of=_inertia) -> KMeansStep:
+def _snapshot(X, centers, labels, inertia_of=_inertia) -> KMeansStep:
     return KMeansStep(centers.copy(), labels, inertia_of(X, centers, labels))
 
 
@@ -453,8 +450,7 @@ default="k-means++"
         self._exponent = e = _checks.unit_exponent(X)
         X_centered = np.ldexp(X, -e, order="C")  # rows contiguous, for the fast path
         _checks.check_distinct_rows(X_centered, self._n_clusters)
-        # relative, as scikit-learn (which skips the pass over X for tol=0)
-        tol = float(np.mean(np.var(X_centered, axis=0)) * self._tol) if self._tol else 0.0
+        tol = float(np.mean(np.var(X_centered, axis=0))) * self._tol if self._tol else 0.0
         shift = X_centered.mean(axis=0)
         X_centered -= shift  # changes no distance, only the rounding error
         steps = _steps(X, self._n_clusters)

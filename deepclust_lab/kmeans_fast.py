@@ -205,7 +205,7 @@ def max_row_norm(X: np.ndarray) -> float:
 
 
 def lloyd_pass(X: np.ndarray, centers: np.ndarray, threads: int = 1,
-               row_norm: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+               row_norm: float | None = None) -> tuple[np.ndarray, ...]:
     """One pass over ``X``: each sample's nearest centre, and the clusters' sums and sizes.
 
     Parameters
@@ -244,8 +244,9 @@ def lloyd_pass(X: np.ndarray, centers: np.ndarray, threads: int = 1,
     counts = np.zeros((len(bounds) - 1, n_clusters), dtype=np.intp)
     centers = np.ascontiguousarray(centers)
     margin = _margin(X, centers, max_row_norm(X) if row_norm is None else row_norm)
-    args = (centers, np.ascontiguousarray(-2.0 * centers.T), np.einsum("ij,ij->i", centers, centers),
-            margin, ord("d" if X.itemsize == 8 else "s"), rows, fast_rows)  # fmt: skip
+    centers_sq = np.einsum("ij,ij->i", centers, centers)
+    args = (centers, np.ascontiguousarray(-2.0 * centers.T), centers_sq, margin,
+            ord("d" if X.itemsize == 8 else "s"), rows, fast_rows)  # fmt: skip
     kernel = _kernel()[0]
 
     def run(segments) -> None:
@@ -284,7 +285,9 @@ def lloyd_steps(threads: int = 1) -> tuple[Callable, Callable]:
         return last["labels"]
 
     def cluster_sums(X: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndarray:
-        return last["sums"] if labels is last.get("labels") else cluster_sums_sparse(X, labels, n_clusters)
+        if labels is last.get("labels"):
+            return last["sums"]
+        return cluster_sums_sparse(X, labels, n_clusters)
 
     return assign, cluster_sums
 
