@@ -2,7 +2,7 @@
 
 Lloyd's algorithm alternates :func:`assign_labels` and :func:`update_centers`; neither can
 raise the :func:`inertia`, but where it ends depends on the start (:func:`kmeans_plusplus`).
-On large data :class:`KMeans` swaps in the same steps, chunked and sparse: :mod:`.kmeans_fast`.
+On large data :class:`KMeans` takes the same steps fused in one compiled pass: :mod:`.kmeans_fast`.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from deepclust_lab import _checks, kmeans_fast
 
 __all__ = ["KMeans", "KMeansStep", "assign_labels", "inertia", "kmeans_plusplus", "update_centers"]
 
-# From this n_samples * n_clusters on, the estimator's steps come from kmeans_fast.
-_FAST_PATH_MIN_SIZE = 2**15
+# From this n_samples * n_clusters * n_features on, KMeans takes kmeans_fast's compiled steps.
+_FAST_PATH_MIN_SIZE = 2**24
 RandomStateLike = int | np.random.Generator | np.random.RandomState | None
 
 
@@ -272,21 +272,21 @@ def kmeans_plusplus(X: Any, n_clusters: int, random_state: RandomStateLike = Non
     return X[_kmeans_plusplus_indices(scaled, n_clusters, rng)].copy()
 
 
-def _steps(n_samples: int, n_clusters: int) -> tuple:
-    """The label and cluster-sum steps: the readable ones, or the fast path on large data."""
-    if n_samples * n_clusters >= _FAST_PATH_MIN_SIZE:
-        threads = kmeans_fast.block_threads()  # outside one_blas_thread: the caller's limit
-        return (lambda X, c: kmeans_fast.nearest_centers(X, c, threads)), kmeans_fast.cluster_sums_sparse
-    return (lambda X, centers: _assign_labels(X, centers)[0]), _cluster_sums
+def _steps(X: np.ndarray, n_clusters: int) -> tuple:
+    """The label, cluster-sum and inertia steps: the readable ones, or the fast ones on large data."""
+    if X.shape[0] * X.shape[1] * n_clusters >= _FAST_PATH_MIN_SIZE:
+        return *kmeans_fast.lloyd_steps(kmeans_fast.block_threads()), kmeans_fast.inertia
+    return (lambda X, centers: _assign_labels(X, centers)[0]), _cluster_sums, _inertia
 
 
 def _nearest(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    assign = _steps(X, centers.shape[0])[0]
     with kmeans_fast.one_blas_thread():
-        return _steps(X.shape[0], centers.shape[0])[0](X, centers)
+        return assign(X, centers)
 
 
-def _snapshot(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> KMeansStep:
-    return KMeansStep(centers.copy(), labels, _inertia(X, centers, labels))
+def _snapshot(X, centers, labels, inertia_of=_inertia) -> KMeansStep:
+    return KMeansStep(centers.copy(), labels, inertia_of(X, centers, labels))
 
 
 def _lloyd(X, centers, max_iter, tol, keep_history, steps) -> tuple[KMeansStep, int, list]:
@@ -295,12 +295,12 @@ def _lloyd(X, centers, max_iter, tol, keep_history, steps) -> tuple[KMeansStep, 
     Stops when the labels repeat, when the centres moved ``sum ||c_new - c_old||² <= tol``
     or after ``max_iter`` iterations (in these two cases the samples are assigned again).
     """
-    assign, cluster_sums = steps
+    assign, cluster_sums, inertia_of = steps
     history, previous_labels = [], None
     for n_iter in range(1, max_iter + 1):
         labels = assign(X, centers)
         if keep_history:
-            history.append(_snapshot(X, centers, labels))
+            history.append(_snapshot(X, centers, labels, inertia_of))
         new_centers = _update_centers(X, labels, centers.shape[0], centers, cluster_sums)
         shift = float(((new_centers - centers) ** 2).sum())
         centers = new_centers
@@ -310,16 +310,16 @@ def _lloyd(X, centers, max_iter, tol, keep_history, steps) -> tuple[KMeansStep, 
             labels = assign(X, centers)  # the labels of the final centres
             break
         previous_labels = labels
-    final = _snapshot(X, centers, labels)
+    final = _snapshot(X, centers, labels, inertia_of)
     return final, n_iter, [*history, final] if keep_history else []
 
 
 def _minibatch(X, centers, max_iter, tol, keep_history, steps, batch_size, rng):
     """Mini-batch K-means (Sculley, 2010): each centre is the running mean of the samples
     it absorbed from the batches (drawn with replacement); stops at ``tol`` if > 0."""
-    (assign, cluster_sums), n_clusters = steps, centers.shape[0]
+    (assign, cluster_sums, inertia_of), n_clusters = steps, centers.shape[0]
     counts = np.zeros(n_clusters, dtype=X.dtype)
-    history = [_snapshot(X, centers, assign(X, centers))] if keep_history else []
+    history = [_snapshot(X, centers, assign(X, centers), inertia_of)] if keep_history else []
     for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is returned
         batch = X[rng.choice(X.shape[0], size=batch_size)]
         batch_labels = assign(batch, centers)
@@ -330,10 +330,10 @@ def _minibatch(X, centers, max_iter, tol, keep_history, steps, batch_size, rng):
         shift = float(((new_centers - centers) ** 2).sum())
         centers, counts = new_centers, new_counts
         if keep_history:
-            history.append(_snapshot(X, centers, assign(X, centers)))
+            history.append(_snapshot(X, centers, assign(X, centers), inertia_of))
         if tol > 0 and shift <= tol:  # one batch can by chance leave a centre in place
             break
-    return _snapshot(X, centers, assign(X, centers)), n_iter, history
+    return _snapshot(X, centers, assign(X, centers), inertia_of), n_iter, history
 
 
 # ---- The estimator ---------------------------------------------------------------------------
@@ -344,8 +344,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
     of ``sklearn.cluster.KMeans(algorithm="lloyd")``: like it, it centres the data, scales
     ``tol`` by the mean feature variance, stops when the labels stop changing or when
     ``sum ||c_new - c_old||² <= tol``, and re-seeds empty clusters as :func:`update_centers`.
-    It takes the steps of :mod:`deepclust_lab.kmeans_fast` from ``n_samples * n_clusters >=
-    2**15`` on, and uses one BLAS thread, as scikit-learn.
+    From ``n_samples * n_clusters * n_features >= 2**24`` on it takes the fused steps of
+    :mod:`deepclust_lab.kmeans_fast`; its matrix products use one BLAS thread, as scikit-learn.
 
     Parameters
     ----------
@@ -448,12 +448,12 @@ default="k-means++"
         rng = _checks.check_random_state(self.random_state)
         # Work on X / 2**e, centred: exactly the same labels, but no square overflows or vanishes
         self._exponent = e = _checks.unit_exponent(X)
-        X_centered = np.ldexp(X, -e)
+        X_centered = np.ldexp(X, -e, order="C")  # rows contiguous, for the fast path
         _checks.check_distinct_rows(X_centered, self._n_clusters)
-        tol = float(np.mean(np.var(X_centered, axis=0)) * self._tol)  # relative, as scikit-learn
+        tol = float(np.mean(np.var(X_centered, axis=0))) * self._tol if self._tol else 0.0
         shift = X_centered.mean(axis=0)
         X_centered -= shift  # changes no distance, only the rounding error
-        steps = _steps(X.shape[0], self._n_clusters)
+        steps = _steps(X, self._n_clusters)
         best = None
         with kmeans_fast.one_blas_thread():
             for _ in range(self._n_init):
@@ -496,4 +496,5 @@ default="k-means++"
     def score(self, X: Any, y: Any = None) -> float:
         """Minus the inertia of ``X`` on the fitted centres (higher is better)."""
         X, centers, e = self._centers_for(X)
-        return -_unscaled_inertia(_inertia(X, centers, _nearest(X, centers)), e)
+        inertia_of = _steps(X, centers.shape[0])[2]
+        return -_unscaled_inertia(inertia_of(X, centers, _nearest(X, centers)), e)

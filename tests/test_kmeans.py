@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import doctest
-import os
 
 import numpy as np
 import pytest
@@ -15,7 +14,6 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.metrics.pairwise import euclidean_distances
 
 from deepclust_lab import kmeans as kmeans_module
-from deepclust_lab import kmeans_fast
 from deepclust_lab.kmeans import (
     KMeans,
     KMeansStep,
@@ -24,7 +22,6 @@ from deepclust_lab.kmeans import (
     kmeans_plusplus,
     update_centers,
 )
-from deepclust_lab.kmeans_fast import assign_labels_chunked, cluster_sums_sparse
 
 
 def _brute_force_sq_distances(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
@@ -137,59 +134,6 @@ def test_assign_labels_matches_brute_force(digits):
     full = _brute_force_sq_distances(X, centers)
     np.testing.assert_array_equal(labels, full.argmin(axis=1))
     np.testing.assert_allclose(d2, full.min(axis=1), atol=1e-9)
-
-
-def test_fast_assign_is_chunked_and_equals_the_readable_one(digits, monkeypatch):
-    # tiny blocks force many chunk boundaries, including an uneven last block
-    X, _ = digits
-    centers = _random_rows(X, 7, 1)
-    expected = assign_labels(X, centers)
-    monkeypatch.setattr(kmeans_fast, "_CHUNK_ELEMENTS", 7 * 13)
-    labels, d2 = assign_labels_chunked(X, centers)
-    np.testing.assert_array_equal(labels, expected[0])
-    np.testing.assert_allclose(d2, expected[1])
-
-
-def test_fast_cluster_sums_are_sums_of_each_cluster(digits):
-    X, _ = digits
-    labels = np.random.default_rng(0).integers(0, 6, size=len(X))
-    labels[labels == 3] = 2  # cluster 3 is empty
-    sums = cluster_sums_sparse(X, labels, 6)
-    for j in range(6):
-        np.testing.assert_allclose(sums[j], X[labels == j].sum(axis=0), rtol=0, atol=1e-12)
-
-
-def test_estimator_takes_the_fast_path_on_large_data(monkeypatch):
-    calls = []
-
-    real = kmeans_fast.nearest_centers
-
-    def spy(X, centers, threads=1):
-        calls.append(X.shape[0])
-        return real(X, centers, threads)
-
-    monkeypatch.setattr(kmeans_fast, "nearest_centers", spy)
-    X = np.random.default_rng(0).normal(size=(4000, 3))
-    KMeans(4, n_init=1, random_state=0, max_iter=3).fit(X)  # 4000 x 4 < 2**15: readable
-    assert calls == []
-    KMeans(10, n_init=1, random_state=0, max_iter=3).fit(X)  # 4000 x 10 >= 2**15: fast
-    assert calls and set(calls) == {4000}
-
-
-def test_nearest_centers_are_the_labels_of_assign_labels_chunked_on_any_thread_count():
-    rng = np.random.default_rng(3)
-    X, centers = rng.normal(size=(20_000, 6)), rng.normal(size=(9, 6))
-    expected = assign_labels_chunked(X, centers)[0]
-    for threads in (1, 2, 3):
-        np.testing.assert_array_equal(kmeans_fast.nearest_centers(X, centers, threads), expected)
-
-
-def test_block_threads_follow_the_callers_blas_limit():
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
-        assert kmeans_fast.block_threads() == 1
-    assert 1 <= kmeans_fast.block_threads() <= (os.cpu_count() or 1)
 
 
 def test_assign_labels_breaks_ties_towards_lowest_index():
@@ -567,6 +511,3 @@ def test_docstring_examples_run():
     result = doctest.testmod(kmeans_module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 20
     assert result.failed == 0
-    fast = doctest.testmod(kmeans_fast, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert fast.attempted >= 6
-    assert fast.failed == 0
