@@ -1,12 +1,15 @@
-"""The widgets in a real browser: JupyterLab + Debian's Chromium, driven by Playwright.
+"""The widgets in a real browser: JupyterLab and Notebook 7 in Debian's Chromium, driven by
+Playwright.
 
-A JupyterLab server is started on 127.0.0.1 with a random token in a temporary directory
-holding a small widget notebook (built below); the notebook is opened, Run All is chosen from
-the Run menu, and then: before a Retrain the lab shows placeholders, no broken image; Retrain
+Each front-end in turn (the fixtures are parametrized over both; the same tests run against
+each) is started on 127.0.0.1 with a random token in a temporary directory holding a small
+widget notebook (built below); the notebook is opened, Run All is chosen from the Run menu,
+and then: before a Retrain the lab shows placeholders, no broken image; Retrain
 advances the progress bar and fills the metrics table; Stop ends a long run and names the epoch
 reached; the stepper's "k-means++" is not cut; hovering a point of the explorer shows its image;
 a legend click shows the cluster's members; the explorer's colours are those Python computed.
-Screenshots go to docs/images/ (used by the README). The server is stopped by its PID.
+Screenshots from JupyterLab go to docs/images/ (used by the README). The server is started as
+its own process (``python -m jupyterlab`` / ``python -m notebook``) and stopped by its PID.
 
 Chromium comes from the system (``make browser-deps`` / scripts/ensure-chromium), never from
 ``playwright install``. Without it the module is skipped locally, and fails on CI.
@@ -23,6 +26,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -53,11 +57,37 @@ CELLS = [
     "explorer",
     "KMeansStepper('blobs', n_clusters=3)",
 ]
-# JupyterLab user settings for the test server: no news pop-up, every cell rendered.
+# JupyterLab user settings for the test server: no news pop-up, every cell rendered. Notebook 7
+# is built from the same extensions and reads the same settings directory.
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
         {"fetchNews": "false", "checkForUpdates": False},
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+}
+
+
+@dataclass(frozen=True)
+class FrontEnd:
+    """What differs between the two front-ends; the notebook DOM (cells, menus) is shared."""
+
+    module: str  # started as `python -m MODULE`, so the PID kept is the server's
+    app_name: str  # the page's own name for itself (its #jupyter-config-data)
+    major: str  # the major version the lock pins
+    notebook_path: str  # where a notebook opens
+    kernel_idle: str  # a selector that shows the page's kernel connection is idle
+    images: Path | None  # where its screenshots go (the README's are JupyterLab's)
+
+
+FRONT_ENDS = {
+    "jupyterlab": FrontEnd(
+        module="jupyterlab", app_name="JupyterLab", major="4", notebook_path="lab/tree",
+        # the status bar's "Python 3 (ipykernel) | Idle"; the toolbar's execution indicator
+        # reads "idle" before a kernel is even attached, so it proves nothing here
+        kernel_idle='.jp-StatusBar-Widget >> text=/\\| Idle/', images=IMAGES),
+    "notebook": FrontEnd(
+        module="notebook", app_name="Jupyter Notebook", major="7", notebook_path="notebooks",
+        # no status bar: the toolbar's indicator goes "initializing" -> "idle"
+        kernel_idle='.jp-Notebook-ExecutionIndicator[data-status="idle"]', images=None),
 }
 
 
@@ -106,10 +136,15 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
+@pytest.fixture(scope="module", params=sorted(FRONT_ENDS))
+def front_end(request) -> FrontEnd:
+    return FRONT_ENDS[request.param]
+
+
 @pytest.fixture(scope="module")
-def jupyter_server(tmp_path_factory):
+def jupyter_server(front_end, tmp_path_factory):
     _require_browser()
-    base = tmp_path_factory.mktemp("jupyter")
+    base = tmp_path_factory.mktemp(front_end.module)
     root = base / "notebooks"
     root.mkdir()
     _write_notebook(root / NOTEBOOK)
@@ -130,7 +165,7 @@ def jupyter_server(tmp_path_factory):
     })
     port, token = _free_port(), secrets.token_hex(16)
     command = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
+        sys.executable, "-m", front_end.module, "--no-browser", "--ip=127.0.0.1",
         f"--port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
     ]
@@ -144,7 +179,7 @@ def jupyter_server(tmp_path_factory):
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"JupyterLab exited ({proc.returncode}):\n{log_path.read_text()[-3000:]}")
+                pytest.fail(f"{front_end.app_name} exited ({proc.returncode}):\n{log_path.read_text()[-3000:]}")
             try:
                 with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as r:
                     if r.status == 200:
@@ -152,11 +187,28 @@ def jupyter_server(tmp_path_factory):
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"JupyterLab did not answer in 60 s:\n{log_path.read_text()[-3000:]}")
+                pytest.fail(f"{front_end.app_name} did not answer in 60 s:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.25)
-        yield {"url": url, "token": token, "log": log_path}
+        yield {"url": url, "token": token, "log": log_path, "front_end": front_end}
     finally:
         _stop(proc)
+
+
+def _wait_for_idle_kernel(server, timeout: float = 90) -> None:
+    """The server's own view, whatever the front-end: the notebook's session has a kernel,
+    and that kernel is idle (it has started and answered)."""
+    deadline = time.monotonic() + timeout
+    sessions = []
+    while time.monotonic() < deadline:
+        url = f"{server['url']}/api/sessions?token={server['token']}"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            sessions = json.load(response)
+        states = [s["kernel"]["execution_state"] for s in sessions
+                  if s.get("path", "").endswith(NOTEBOOK) and s.get("kernel")]
+        if "idle" in states:
+            return
+        time.sleep(0.25)
+    pytest.fail(f"the notebook's kernel was not idle after {timeout} s: {sessions}")
 
 
 def _run_all(page, attempts: int = 3) -> None:
@@ -182,34 +234,57 @@ def _run_all(page, attempts: int = 3) -> None:
 
 
 @pytest.fixture(scope="module")
-def page(jupyter_server):
+def browser():
+    """One Chromium for the module; each front-end gets its own page in it."""
     from playwright.sync_api import sync_playwright
 
-    server = jupyter_server
+    _require_browser()
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1400})
-            page.set_default_timeout(30_000)
-            page.goto(f"{server['url']}/lab/tree/{NOTEBOOK}?token={server['token']}",
-                      wait_until="domcontentloaded", timeout=60_000)
-            page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
-            # the kernel must be up before Run All, or JupyterLab asks for one
-            page.locator(".jp-StatusBar-Widget").get_by_text(
-                re.compile(r"\| Idle")).first.wait_for(timeout=90_000)
-            _run_all(page)
-            page.locator(".dcl-cluster-lab").nth(1).wait_for(timeout=120_000)
-            page.locator(".dcl-explorer circle[data-index]").first.wait_for(timeout=120_000)
-            yield page
+            yield chromium
         finally:
-            browser.close()
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, jupyter_server):
+    server, front_end = jupyter_server, jupyter_server["front_end"]
+    page = browser.new_page(viewport={"width": 1500, "height": 1400})
+    try:
+        page.set_default_timeout(30_000)
+        page.goto(f"{server['url']}/{front_end.notebook_path}/{NOTEBOOK}?token={server['token']}",
+                  wait_until="domcontentloaded", timeout=60_000)
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
+        # the kernel must be up before Run All, or the front-end asks for one
+        _wait_for_idle_kernel(server)
+        page.locator(front_end.kernel_idle).first.wait_for(timeout=90_000)
+        _run_all(page)
+        page.locator(".dcl-cluster-lab").nth(1).wait_for(timeout=120_000)
+        page.locator(".dcl-explorer circle[data-index]").first.wait_for(timeout=120_000)
+        yield page
+    finally:
+        page.close()
+
+
+def _screenshot(locator, front_end: FrontEnd, name: str) -> None:
+    if front_end.images is not None:
+        front_end.images.mkdir(parents=True, exist_ok=True)
+        locator.screenshot(path=str(front_end.images / name))
+
+
+def test_the_page_is_the_front_end_asked_for(page, front_end):
+    config = json.loads(page.locator("#jupyter-config-data").text_content())
+    assert config["appName"] == front_end.app_name, config["appName"]
+    assert config["appVersion"].split(".")[0] == front_end.major, config["appVersion"]
+    assert f"/{front_end.notebook_path}/{NOTEBOOK}" in page.url
 
 
 def _lab(page, index: int):
     return page.locator(".dcl-cluster-lab").nth(index)
 
 
-def test_retrain_shows_progress_and_metrics(page):
+def test_retrain_shows_progress_and_metrics(page, front_end):
     from playwright.sync_api import expect
 
     lab = _lab(page, 0)
@@ -248,8 +323,7 @@ def test_retrain_shows_progress_and_metrics(page):
     expect(lab.get_by_role("button", name="Retrain")).to_be_enabled()
     expect(lab.get_by_role("button", name="Stop")).to_be_disabled()
     expect(lab.locator(".dcl-output")).not_to_contain_text("Error")
-    IMAGES.mkdir(parents=True, exist_ok=True)
-    lab.screenshot(path=str(IMAGES / "cluster_lab.png"))
+    _screenshot(lab, front_end, "cluster_lab.png")
 
 
 def test_stop_ends_a_long_run(page):
@@ -287,7 +361,7 @@ def test_explorer_colours_come_from_python(page):
     assert len(swatches) == 10 and len(set(swatches)) == 10, swatches  # ten digits, ten colours
 
 
-def test_explorer_hover_shows_the_image_and_click_shows_the_cluster(page):
+def test_explorer_hover_shows_the_image_and_click_shows_the_cluster(page, front_end):
     from playwright.sync_api import expect
 
     explorer = page.locator(".dcl-explorer")
@@ -311,8 +385,7 @@ def test_explorer_hover_shows_the_image_and_click_shows_the_cluster(page):
     )
     assert canvas.evaluate("(c) => [c.width, c.height]") == [8, 8]
     assert len(set(pixels[0::4])) > 2  # a real digit, not a blank square
-    IMAGES.mkdir(parents=True, exist_ok=True)
-    explorer.screenshot(path=str(IMAGES / "embedding_explorer.png"))
+    _screenshot(explorer, front_end, "embedding_explorer.png")
     page.mouse.move(1, 1)
     expect(tooltip).to_be_hidden()
 
@@ -323,9 +396,8 @@ def test_server_log_is_clean(jupyter_server, page):
     assert "Traceback" not in log, log[-3000:]
 
 
-
 @pytest.mark.parametrize("name", ["02_kmeans_from_scratch.ipynb", "04_deep_clustering_pipeline.ipynb"])
-def test_exported_html_shows_a_picture_of_every_widget_offline(name, page, tmp_path):
+def test_exported_html_shows_a_picture_of_every_widget_offline(name, browser, tmp_path):
     """`jupyter nbconvert --to html` of a committed notebook, opened in Chromium with every
     request but file:// refused: each widget output shows its snapshot, a loaded image."""
     notebook = Path(__file__).resolve().parents[1] / "notebooks" / name
@@ -344,7 +416,7 @@ def test_exported_html_shows_a_picture_of_every_widget_offline(name, page, tmp_p
         refused.append(route.request.url)
         return route.abort()
 
-    exported = page.context.browser.new_page()  # the module's Chromium, a fresh tab
+    exported = browser.new_page()  # the module's Chromium, no Jupyter server needed
     try:
         exported.route("**/*", offline)
         exported.goto(page_file.as_uri(), wait_until="load")
