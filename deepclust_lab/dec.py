@@ -195,8 +195,9 @@ class DEC:
     tol : float, default 0.001
     max_iter : int, default 2000
     batch_size : int, default 256
-    optimizer : str or keras optimizer, default "adam"
-        DEC used SGD(0.01, momentum 0.9); Adam with its default rate converges faster here.
+    optimizer : str or keras optimizer, optional
+        DEC's own: ``SGD(learning_rate=0.01, momentum=0.9)`` (Xie et al. 2016). Adam moves the
+        encoder faster and, in the kit's benchmark, ends lower (USPS 0.75 against 0.82).
     augment : callable ``(X_batch, rng) -> X_batch``, optional
         DEC-DA: train on augmented batches, e.g.
         :func:`~deepclust_lab.autoencoder.augmentation_for` ``((28, 28))``.
@@ -233,7 +234,7 @@ class DEC:
         tol: float = 1e-3,
         max_iter: int = 2000,
         batch_size: int = 256,
-        optimizer: str | keras.optimizers.Optimizer = "adam",
+        optimizer: str | keras.optimizers.Optimizer | None = None,
         augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
         random_state: int = 0,
     ) -> None:
@@ -254,10 +255,16 @@ class DEC:
         layer = ClusteringLayer(self.n_clusters, self.alpha, centers, name="clustering")
         return layer(self.encoder.output)
 
+    def _optimizer(self) -> str | keras.optimizers.Optimizer:
+        """``optimizer``, or the paper's when None."""
+        if self.optimizer is not None:
+            return self.optimizer
+        return keras.optimizers.SGD(learning_rate=0.01, momentum=0.9)
+
     def _build(self, centers: np.ndarray) -> keras.Model:
         q = self._clustering_head(centers)
         model = keras.Model(self.encoder.input, q, name="dec")
-        model.compile(optimizer=self.optimizer, loss="kld")
+        model.compile(optimizer=self._optimizer(), loss="kld")
         self._q_model = model
         return model
 
@@ -382,7 +389,7 @@ class IDEC(DEC):
     gamma : float, default 0.1
         Weight of the clustering loss.
     **kwargs
-        As for :class:`DEC`.
+        As for :class:`DEC`; the default ``optimizer`` is IDEC's own, Adam.
 
     Examples
     --------
@@ -401,11 +408,14 @@ class IDEC(DEC):
         self.autoencoder = autoencoder
         self.gamma = gamma
 
+    def _optimizer(self) -> str | keras.optimizers.Optimizer:
+        return "adam" if self.optimizer is None else self.optimizer
+
     def _build(self, centers: np.ndarray) -> keras.Model:
         gamma = check_float(self.gamma, "gamma", low=0.0)
         q = self._clustering_head(centers)
         model = keras.Model(self.encoder.input, [q, self.autoencoder(self.encoder.input)], name="idec")
-        model.compile(optimizer=self.optimizer, loss=["kld", "mse"], loss_weights=[gamma, 1.0])
+        model.compile(optimizer=self._optimizer(), loss=["kld", "mse"], loss_weights=[gamma, 1.0])
         self._q_model = keras.Model(self.encoder.input, q)
         return model
 

@@ -1,45 +1,51 @@
-"""The manifold step: UMAP, a Gaussian mixture, and the kit's recipe built on them.
+"""The manifold step: neighbour graphs, UMAP, a Gaussian mixture, and the kit's recipe.
 
 **N2D** (McConville et al. 2020) embeds autoencoder codes with UMAP (``min_dist=0`` packs each
-cluster tightly) and fits a Gaussian mixture with one component per cluster.
+cluster tightly) and fits a Gaussian mixture with one component per cluster
+(:func:`n2d_cluster`).
 
 **The kit's recipe** (``DeepClusterer(method="manifold")``, the default) keeps that idea and
-makes three choices from the data itself, never from labels:
+changes what the neighbours are:
 
-1. *Over-segment, then merge.* A mixture with ``2k`` components on the UMAP coordinates, merged
-   greedily down to ``k`` by modularity on UMAP's fuzzy neighbour graph
-   (:func:`merge_by_modularity`; Clauset, Newman & Moore 2004). A cluster that the mixture split
-   in two is joined again, because the two halves share many graph edges.
-2. *Trust what reproduces.* Each front-end (raw features, autoencoder codes) gets a few mixture
-   initialisations; its :func:`stability` is their mean pairwise ARI. The more stable front-end
-   wins — the autoencoder only by a margin (``recipes.RAW_MARGIN``), since a network must earn
-   its place — and of its candidates the one that agrees most with the others
-   (:func:`consensus_index`), so one lucky or unlucky initialisation never decides alone.
-3. *Self-train on images.* On images wide enough to augment (14 px and up), a small CNN learns
-   the chosen labels from randomly shifted and rotated copies (:func:`self_train`); its
-   predictions are the final labels. On 8x8 digits one pixel is too large a move, and both the
-   augmentation and the self-training stay off.
+1. *Neighbours that ignore small moves.* For images, the distance from image ``i`` to image
+   ``j`` is the smallest distance between ``i`` and ``j`` or a slightly shifted or rotated
+   copy of either (:func:`invariant_neighbours`): a 4 drawn a pixel further left is still a
+   close neighbour of the other 4s. UMAP turns the nearest neighbours into a fuzzy graph
+   (:func:`neighbour_graph`).
+2. *Two views, the edges they agree on.* One graph from the pixels, one from the autoencoder's
+   codes, and only the links both hold (:func:`fuse_graphs`, a fuzzy intersection). Each view
+   makes its own mistakes; a wrong neighbour rarely looks right to both. For data that are not
+   images, the front-end whose clusters reproduce best is kept instead (:func:`stability`).
+3. *Over-segment, then merge.* UMAP lays the graph out in 10-D (:func:`umap_layout`); a mixture
+   with ``2k`` components is merged greedily down to ``k`` by modularity on the same graph
+   (:func:`merge_by_modularity`; Clauset, Newman & Moore 2004), so a cluster the mixture split
+   in two is joined again. Of a few mixture starts, the one that agrees most with the others
+   wins (:func:`consensus_index`).
 
-Nothing here is ``n x n``: the graph has about ``n * n_neighbors`` edges and the merge works on
-``(2k) x (2k)`` cluster sums. Measurements: ``benchmarks/results/``.
+Nothing here is ``n x n``: a graph has about ``n * n_neighbors`` edges, the merge works on
+``(2k) x (2k)`` cluster sums, and the moved copies are made one at a time. Measurements:
+``benchmarks/results/``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 __all__ = [
     "consensus_index",
+    "fuse_graphs",
+    "invariant_neighbours",
     "merge_by_modularity",
     "modularity",
     "n2d_cluster",
+    "neighbour_graph",
     "overcluster_candidates",
-    "self_train",
     "stability",
     "umap_embed",
+    "umap_layout",
 ]
 
 
@@ -59,6 +65,101 @@ def umap_embed(
     )
     E = np.asarray(reducer.fit_transform(Z), dtype=np.float32)
     return E, reducer.graph_.tocsr()
+
+
+def _merge_neighbours(dist: np.ndarray, idx: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` closest distinct neighbours of each row among candidate lists side by side."""
+    order = np.argsort(dist, axis=1, kind="stable")
+    dist, idx = np.take_along_axis(dist, order, 1), np.take_along_axis(idx, order, 1)
+    by_index = np.argsort(idx, axis=1, kind="stable")  # the closest of each index comes first
+    sorted_idx = np.take_along_axis(idx, by_index, 1)
+    repeat = np.zeros(idx.shape, dtype=bool)
+    repeat[:, 1:] = sorted_idx[:, 1:] == sorted_idx[:, :-1]
+    np.put_along_axis(dist, by_index, np.where(repeat, np.inf, np.take_along_axis(dist, by_index, 1)), 1)
+    keep = np.argsort(dist, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(idx, keep, 1), np.take_along_axis(dist, keep, 1)
+
+
+def invariant_neighbours(
+    Z: np.ndarray, moved: Iterable[np.ndarray], n_neighbors: int = 30
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest neighbours of each row of ``Z`` when a small move does not count as a difference.
+
+    ``moved`` yields copies of ``Z`` (row ``i`` of a copy is sample ``i`` moved a little: the
+    pixels or the codes of a shifted and rotated image). The distance from sample ``i`` to
+    sample ``j`` is the smallest distance between ``Z[j]`` and ``Z[i]`` or a copy of it. The
+    moves are drawn both ways (left and right, clockwise and back), so a moved ``j`` comes as
+    close to ``i``, and UMAP's graph links the pair either way. One copy is looked at a time,
+    so memory stays that of ``Z``.
+
+    Returns ``(indices, distances)`` of shape ``(n_samples, n_neighbors)``, each sample first
+    (at distance 0), nearest first, as :func:`neighbour_graph` takes them.
+
+    Examples
+    --------
+    >>> Z = np.array([[0.0], [1.0], [5.0]])
+    >>> moved = [Z + 4.0]  # sample 1 moved lands on sample 2
+    >>> invariant_neighbours(Z, moved, n_neighbors=2)[0]
+    array([[0, 1],
+           [1, 2],
+           [2, 1]])
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    k = min(n_neighbors, len(Z))
+    search = NearestNeighbors(n_neighbors=k).fit(Z)
+    dist, idx = search.kneighbors(Z)
+    for copy in moved:
+        d, i = search.kneighbors(copy)
+        idx, dist = _merge_neighbours(np.hstack([dist, d]), np.hstack([idx, i]), k)
+    return idx, dist.astype(np.float32)
+
+
+def neighbour_graph(
+    Z: np.ndarray, n_neighbors: int = 30, *, moved: Iterable[np.ndarray] | None = None,
+    random_state: int = 0,
+) -> Any:
+    """UMAP's fuzzy graph (symmetric, CSR) of each sample's ``n_neighbors`` nearest samples;
+    with ``moved`` copies, of its :func:`invariant_neighbours`."""
+    import umap.umap_ as U
+
+    from deepclust_lab._cache import cache_umap
+
+    cache_umap()
+    idx, dist = invariant_neighbours(Z, moved or (), n_neighbors)
+    graph = U.fuzzy_simplicial_set(Z, idx.shape[1], random_state, "euclidean",
+                                   knn_indices=idx, knn_dists=dist)[0]
+    return graph.tocsr()
+
+
+def fuse_graphs(first: Any, second: Any) -> Any:
+    """The links two fuzzy graphs agree on: UMAP's fuzzy intersection. An edge gets the product
+    of its two memberships, so one that only one graph holds gets very little; then each
+    sample's strongest link is scaled back to 1, so none is left without neighbours."""
+    import umap.umap_ as U
+
+    both = U.general_simplicial_set_intersection(first, second, 0.5)
+    return U.reset_local_connectivity(both, True).tocsr()
+
+
+def umap_layout(graph: Any, n_components: int = 10, *, random_state: int = 0) -> np.ndarray:
+    """UMAP's coordinates of a fuzzy graph (``min_dist=0``, 200 epochs; spectral start when
+    the graph is connected, else random)."""
+    import umap.umap_ as U
+    from scipy.sparse.csgraph import connected_components
+
+    from deepclust_lab._cache import cache_umap
+
+    cache_umap()
+    n = graph.shape[0]
+    n_components = min(n_components, n - 2)
+    a, b = U.find_ab_params(1.0, 0.0)
+    start = "spectral" if connected_components(graph)[0] == 1 and n > n_components + 1 else "random"
+    E, _ = U.simplicial_set_embedding(
+        None, graph, n_components, 1.0, a, b, 1.0, 5, 200, start,
+        np.random.RandomState(random_state), "euclidean", {}, False, {}, False,
+    )
+    return np.asarray(E, dtype=np.float32)
 
 
 def _membership(labels: np.ndarray, k: int) -> Any:
@@ -155,49 +256,6 @@ def stability(candidates: Sequence[np.ndarray]) -> float:
 def consensus_index(candidates: Sequence[np.ndarray]) -> int:
     """Index of the labeling with the highest mean ARI to the others (the medoid)."""
     return int(np.argmax(_agreement(candidates).sum(axis=1)))
-
-
-def self_train(
-    X: np.ndarray,
-    labels: np.ndarray,
-    image_shape: tuple[int, int],
-    *,
-    epochs: int = 8,
-    batch_size: int = 128,
-    random_state: int = 0,
-) -> np.ndarray:
-    """Labels predicted by a small CNN trained on ``labels`` from augmented copies of ``X``.
-
-    Each epoch sees every image randomly shifted and rotated
-    (:func:`~deepclust_lab.autoencoder.augment_images` with the kit's default strength for the
-    image size), so the network learns what stays the same under small moves; where the
-    clustering made scattered mistakes, the network's prediction on the clean image
-    disagrees with them.
-    """
-    import keras
-
-    from deepclust_lab.images import augmentation_for
-    from deepclust_lab.training import predict_batched
-
-    h, w = image_shape
-    k = int(labels.max()) + 1
-    keras.utils.set_random_seed(random_state)
-    net = keras.Sequential([
-        keras.Input((h * w,)),
-        keras.layers.Reshape((h, w, 1)),
-        keras.layers.Conv2D(32, 3, strides=2 if h > 16 else 1, padding="same", activation="relu"),
-        keras.layers.MaxPooling2D() if h > 8 else keras.layers.Identity(),
-        keras.layers.Conv2D(64, 3, strides=2, padding="same", activation="relu"),
-        keras.layers.Flatten(),
-        keras.layers.Dense(128, activation="relu"),
-        keras.layers.Dense(k, activation="softmax"),
-    ], name="self_training_cnn")
-    net.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    augment = augmentation_for(image_shape)
-    rng = np.random.default_rng(random_state)
-    for _ in range(epochs):  # fresh random moves every epoch
-        net.fit(augment(X, rng), labels, epochs=1, batch_size=batch_size, verbose=0, shuffle=True)
-    return predict_batched(net, X).argmax(axis=1).astype(np.int64)
 
 
 def n2d_cluster(

@@ -8,10 +8,10 @@ A thin composition of the kit's modules; ``method`` picks the recipe:
 ``"dec"``         AE + K-means, then DEC refinement (:mod:`deepclust_lab.dec`).
 ``"idec"``        AE + K-means, then IDEC refinement (reconstruction + gamma·KL).
 ``"n2d"``         AE codes -> UMAP -> Gaussian mixture (:func:`~deepclust_lab.manifold.n2d_cluster`).
-``"manifold"``    The default: the kit's recipe of :mod:`deepclust_lab.manifold` — raw features
-                  and autoencoder codes both go through UMAP and an over-segmenting mixture
-                  merged by modularity; the front-end whose clusters reproduce best wins, and
-                  on images a CNN self-trains on its labels.
+``"manifold"``    The default: the kit's recipe of :mod:`deepclust_lab.manifold` — neighbour
+                  graphs of the raw features and of the autoencoder codes (for images,
+                  neighbours among shifted and rotated copies, and only the links both graphs
+                  agree on), UMAP, and an over-segmenting mixture merged by modularity.
 ================  ==========================================================================
 
 **Images.** When the features are the pixels of square grey images — a square count (64, 256,
@@ -59,7 +59,7 @@ from deepclust_lab.recipes import METHODS
 __all__ = ["DEFAULT_METHOD", "METHODS", "PRESETS", "DeepClusterer", "Preset", "Settings"]
 
 DEFAULT_METHOD = "manifold"
-EMBEDS: tuple[str, ...] = ("auto", "raw", "autoencoder")
+EMBEDS: tuple[str, ...] = ("auto", "raw", "autoencoder", "both")
 _AE_METHODS = ("ae-kmeans", "dec", "idec", "n2d")
 _UMAP_METHODS = ("n2d", "manifold")
 #: ``pixel_correlation`` above this: the features are pixels (images 0.4-0.7, tables about 0).
@@ -74,15 +74,11 @@ class Preset:
     epochs: int  # autoencoder epochs of the AE methods
     embed_epochs: int  # autoencoder epochs in front of "manifold"
     max_iter: int  # DEC / IDEC batches
-    n_runs: int  # "manifold": UMAP runs per front-end
-    self_train_epochs: int  # "manifold" on images: CNN self-training epochs (0: none)
 
 
 PRESETS: dict[str, Preset] = {
-    "fast": Preset(hidden=(128, 64), epochs=30, embed_epochs=10, max_iter=300, n_runs=1,
-                   self_train_epochs=0),
-    "full": Preset(hidden=(500, 500, 2000), epochs=100, embed_epochs=40, max_iter=2000, n_runs=1,
-                   self_train_epochs=8),
+    "fast": Preset(hidden=(128, 64), epochs=30, embed_epochs=10, max_iter=300),
+    "full": Preset(hidden=(500, 500, 2000), epochs=100, embed_epochs=80, max_iter=2000),
 }
 
 
@@ -105,14 +101,12 @@ class Settings:
     update_interval: int
     tol: float
     max_iter: int
-    n_runs: int
-    self_train_epochs: int
     random_state: int
     distribution: str | None
 
     @property
     def trains_autoencoder(self) -> bool:
-        return self.method in _AE_METHODS or self.embed in ("auto", "autoencoder")
+        return self.method in _AE_METHODS or self.embed != "raw"
 
 
 def _resolve_seed(random_state: Any) -> int:
@@ -205,10 +199,6 @@ class DeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMi
     tol : float, default 0.001
     max_iter : int, optional
         DEC / IDEC batches; from ``preset`` when None (2000 full, 300 fast).
-    n_runs : int, optional
-        "manifold": UMAP runs per front-end, each with 3 mixture initialisations.
-    self_train_epochs : int, optional
-        "manifold" on images: epochs of the self-training CNN (0 switches it off); 8 full, 0 fast.
     random_state : int, numpy Generator or RandomState, default 0
         Same value -> same labels.
     preset : {"fast", "full"} or None, default None
@@ -217,8 +207,10 @@ class DeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMi
         Show progress bars while training.
     callbacks : list of keras callbacks, optional
         Forwarded to every training loop, e.g. ``StopTraining``, ``EpochCallback``.
-    embed : {"auto", "raw", "autoencoder"}, default "auto"
-        Front-end of "manifold": "auto" tries both and keeps the one that reproduces best.
+    embed : {"auto", "raw", "autoencoder", "both"}, default "auto"
+        Front-end of "manifold": "both" keeps the neighbour links that the raw features and the
+        codes agree on; "auto" does that for images it augments, and otherwise tries "raw" and
+        "autoencoder" and keeps the one whose clusters reproduce best.
     distribution : {None, "data_parallel"}, default None
         ``"data_parallel"``: train on all local devices with ``keras.distribution.DataParallel``.
 
@@ -239,7 +231,7 @@ class DeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMi
         ``"loss"`` per autoencoder epoch; ``"dec_loss"`` / ``"delta_label"`` per DEC update.
     recipe_ : dict
         What the fit chose and why: ``front_end``, ``augment``, ``image_shape``,
-        ``stability`` of each front-end ("manifold"), ``self_trained``, and ``summary``.
+        ``stability`` of each front-end ("manifold"), and ``summary``.
     n_iter_ : int
         K-means iterations ("kmeans", "ae-kmeans") or DEC / IDEC batches ("dec", "idec");
         absent for the UMAP methods.
@@ -272,8 +264,6 @@ class DeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMi
         update_interval: int = 140,
         tol: float = 1e-3,
         max_iter: int | None = None,
-        n_runs: int | None = None,
-        self_train_epochs: int | None = None,
         random_state: Any = 0,
         preset: str | None = None,
         verbose: bool = False,
@@ -295,8 +285,6 @@ class DeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMi
         self.update_interval = update_interval
         self.tol = tol
         self.max_iter = max_iter
-        self.n_runs = n_runs
-        self.self_train_epochs = self_train_epochs
         self.random_state = random_state
         self.preset = preset
         self.verbose = verbose
@@ -332,10 +320,10 @@ class DeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMi
             raise ValueError(f"method={method!r} needs at least 4 samples, got {X.shape[0]}")
         _check_callbacks(self.callbacks)
 
-        def pick(name: str) -> Any:
-            value = getattr(self, name)
-            return getattr(preset, name) if value is None else value
-
+        augment = shape is not None and (self.augment is True or (
+            self.augment == "auto" and min(shape) >= MIN_AUGMENT_WIDTH))
+        if embed == "auto" and augment:  # images: both views, the links they agree on
+            embed = "both"
         s = Settings(
             method=method,
             n_clusters=check_n_clusters(self.n_clusters, X.shape[0]),
@@ -344,15 +332,12 @@ class DeepClusterer(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMi
             epochs=check_int(epochs, "epochs", low=1),
             batch_size=check_int(self.batch_size, "batch_size", low=1),
             kind=kind, image_shape=shape,
-            augment=shape is not None and (self.augment is True or (
-                self.augment == "auto" and min(shape) >= MIN_AUGMENT_WIDTH)),
-            embed=embed, n_neighbors=check_int(nn, "n_neighbors", low=2),
+            augment=augment, embed=embed, n_neighbors=check_int(nn, "n_neighbors", low=2),
             gamma=check_float(self.gamma, "gamma", low=0.0),
             update_interval=check_int(self.update_interval, "update_interval", low=1),
             tol=check_float(self.tol, "tol", low=0.0, high=1.0),
-            max_iter=check_int(pick("max_iter"), "max_iter", low=0),
-            n_runs=check_int(pick("n_runs"), "n_runs", low=1),
-            self_train_epochs=check_int(pick("self_train_epochs"), "self_train_epochs", low=0),
+            max_iter=check_int(preset.max_iter if self.max_iter is None else self.max_iter,
+                               "max_iter", low=0),
             random_state=_resolve_seed(self.random_state),
             distribution=None if self.distribution is None
             else check_choice(self.distribution, "distribution", ("data_parallel",)),

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["METHODS", "MIXTURE_INITS", "RAW_MARGIN", "fit_recipe"]
+__all__ = ["METHODS", "MIXTURE_INITS", "MOVED_COPIES", "RAW_MARGIN", "fit_recipe"]
 
 #: Every method :func:`fit_recipe` knows, the baseline first.
 METHODS: tuple[str, ...] = ("kmeans", "ae-kmeans", "dec", "idec", "n2d", "manifold")
@@ -20,8 +20,10 @@ METHODS: tuple[str, ...] = ("kmeans", "ae-kmeans", "dec", "idec", "n2d", "manifo
 #: "manifold": the autoencoder front-end is kept only when its clusters reproduce better than
 #: the raw features' by at least this much (mean pairwise ARI): a network must earn its place.
 RAW_MARGIN = 0.02
-#: "manifold": Gaussian-mixture initialisations per UMAP run (the candidates of a front-end).
+#: "manifold": Gaussian-mixture initialisations per graph (the candidates of a front-end).
 MIXTURE_INITS = 3
+#: "manifold" on images: moved copies of every image that the neighbour search looks at.
+MOVED_COPIES = 8
 
 
 @contextlib.contextmanager
@@ -86,62 +88,62 @@ def _refine(X: np.ndarray, Z: np.ndarray, ae: Any, enc: Any, s: Any, callbacks: 
     return model.cluster_centers_.astype(np.float32), model.n_iter_, hist
 
 
-def _front_end_candidates(Z: np.ndarray, s: Any, on_run: Callable[[], bool]) -> tuple[list, list, float]:
-    """UMAP runs on ``Z`` with :data:`MIXTURE_INITS` mixtures each: (labelings, UMAP coordinates
-    of each labeling, stability). ``on_run()`` after each run returns True to stop."""
-    from deepclust_lab.manifold import overcluster_candidates, stability, umap_embed
+def _moved_copies(X: np.ndarray, s: Any, encoder: Any = None) -> Iterator[np.ndarray]:
+    """:data:`MOVED_COPIES` randomly moved copies of the images ``X``, one at a time (or their
+    codes, with ``encoder``); the same copies on every call with the same settings."""
+    from deepclust_lab.images import augmentation_for
+    from deepclust_lab.training import predict_batched
 
-    labelings, coords = [], []
-    for run in range(s.n_runs):
-        seed = s.random_state + 1000 * run
-        E, graph = umap_embed(Z, n_neighbors=s.n_neighbors, random_state=seed)
-        found = overcluster_candidates(E, graph, s.n_clusters, n_inits=MIXTURE_INITS,
-                                       random_state=seed)
-        labelings += found
-        coords += [E] * len(found)
-        if on_run():
+    augment, rng = augmentation_for(s.image_shape), np.random.default_rng(s.random_state)
+    for _ in range(MOVED_COPIES):
+        copy = augment(X, rng)
+        yield copy if encoder is None else predict_batched(encoder, copy).astype(np.float32)
+
+
+def _manifold(X: np.ndarray, codes: np.ndarray | None, encoder: Any, s: Any,
+              step_done: Callable[[], bool]) -> dict[str, Any]:
+    """The kit's recipe (see :mod:`deepclust_lab.manifold`). ``step_done()`` after each graph
+    returns True when Stop was pressed: the recipe then clusters what it has."""
+    from deepclust_lab.manifold import (
+        consensus_index,
+        fuse_graphs,
+        neighbour_graph,
+        overcluster_candidates,
+        stability,
+        umap_embed,
+        umap_layout,
+    )
+
+    def candidates(E: np.ndarray, graph: Any) -> tuple[np.ndarray, list]:
+        return E, overcluster_candidates(E, graph, s.n_clusters, n_inits=MIXTURE_INITS,
+                                         random_state=s.random_state)
+
+    spaces = {"raw": X, "autoencoder": codes}
+    names = ["raw", "autoencoder"] if s.embed in ("auto", "both") else [s.embed]
+    found, graphs = {}, []
+    for name in names:
+        if s.augment or s.embed == "both":  # images: neighbours among moved copies
+            moved = _moved_copies(X, s, encoder if name == "autoencoder" else None)
+            graphs.append(neighbour_graph(spaces[name], s.n_neighbors, random_state=s.random_state,
+                                          moved=moved if s.augment else None))
+        if s.embed != "both":
+            found[name] = candidates(umap_layout(graphs[-1], random_state=s.random_state),
+                                     graphs[-1]) if s.augment else candidates(*umap_embed(
+                spaces[name], n_neighbors=s.n_neighbors, random_state=s.random_state))
+        if step_done():
             break
-    return labelings, coords, stability(labelings)
-
-
-def _manifold(X: np.ndarray, codes: np.ndarray | None, s: Any, cbs: list) -> dict[str, Any]:
-    """The kit's recipe (see :mod:`deepclust_lab.manifold`)."""
-    from deepclust_lab.manifold import consensus_index, self_train
-    from deepclust_lab.training import StopTraining
-
-    spaces = {} if s.embed == "autoencoder" else {"raw": X}
-    if codes is not None:
-        spaces["autoencoder"] = codes
-    runs = [0]
-
-    def stop_requested() -> bool:
-        return any(isinstance(cb, StopTraining) and cb.requested for cb in cbs)
-
-    def on_run() -> bool:  # callbacks see one "epoch" per UMAP run; Stop keeps what was found
-        for cb in cbs:
-            cb.on_epoch_end(runs[0], {"candidates": MIXTURE_INITS})
-        runs[0] += 1
-        return stop_requested()
-
-    found = {}
-    for name, Z in spaces.items():
-        found[name] = _front_end_candidates(Z, s, on_run)
-        if stop_requested():
-            break
-    stability = {name: round(f[2], 4) for name, f in found.items()}
-    front = max(stability, key=stability.get)
-    if "raw" in stability and stability[front] - stability["raw"] < RAW_MARGIN:
+    if s.embed == "both":  # the links both views agree on
+        graph = graphs[0] if len(graphs) == 1 else fuse_graphs(*graphs)
+        found[" ∩ ".join(names[: len(graphs)])] = candidates(
+            umap_layout(graph, random_state=s.random_state), graph)
+    scores = {name: round(stability(f[1]), 4) for name, f in found.items()}
+    front = max(scores, key=scores.get)
+    if "raw" in scores and scores[front] - scores["raw"] < RAW_MARGIN:
         front = "raw"
-    labelings, coords, _ = found[front]
-    best = consensus_index(labelings)
-    labels = labelings[best]
-    # the CNN learns from augmented images, so only where they are augmented
-    self_trained = s.augment and s.self_train_epochs > 0 and not stop_requested()
-    if self_trained:
-        labels = self_train(X, labels, s.image_shape, epochs=s.self_train_epochs,
-                            random_state=s.random_state)
-    return {"labels_": labels, "embedding_": spaces[front], "manifold_": coords[best],
-            "recipe_": {"front_end": front, "stability": stability, "self_trained": self_trained}}
+    E, labelings = found[front]
+    return {"labels_": labelings[consensus_index(labelings)],
+            "embedding_": X if front == "raw" else codes, "manifold_": E,
+            "recipe_": {"front_end": front, "stability": scores}}
 
 
 def _summary(recipe: dict, s: Any) -> str:
@@ -155,8 +157,8 @@ def _summary(recipe: dict, s: Any) -> str:
     if s.trains_autoencoder:
         parts.append("augmentation on (shifts and rotations)" if s.augment
                      else "no augmentation")
-    if recipe.get("self_trained"):
-        parts.append(f"CNN self-training {s.self_train_epochs} epochs")
+    if s.method == "manifold" and s.augment:
+        parts.append(f"neighbours among {MOVED_COPIES} moved copies of each image")
     return "; ".join(parts)
 
 
@@ -197,14 +199,22 @@ def fit_recipe(X: np.ndarray, s: Any, *, callbacks: Sequence[Any] | None = None,
                                 random_state=s.random_state)
         out.update(embedding_=codes, manifold_=E, labels_=labels)
     else:
-        from deepclust_lab.training import callback_list
+        from deepclust_lab.training import StopTraining, callback_list
 
-        cbs = callback_list(callbacks, verbose, "UMAP runs", unit="run")
-        n_spaces = 2 if (s.embed == "auto" and codes is not None) else 1
+        cbs = callback_list(callbacks, verbose, "neighbour graphs", unit="graph")
         for cb in cbs:
-            cb.set_params({"epochs": n_spaces * s.n_runs, "steps": 1, "verbose": 0})
+            cb.set_params({"epochs": 2 if s.embed in ("auto", "both") else 1, "steps": 1,
+                           "verbose": 0})
             cb.on_train_begin()
-        found = _manifold(X, codes, s, cbs)
+        done = [0]
+
+        def step_done() -> bool:  # callbacks see one "epoch" per graph; Stop keeps what was found
+            done[0] += 1
+            for cb in cbs:
+                cb.on_epoch_end(done[0] - 1, {"graphs": done[0]})
+            return any(isinstance(cb, StopTraining) and cb.requested for cb in cbs)
+
+        found = _manifold(X, codes, out["encoder_"], s, step_done)
         for cb in cbs:
             cb.on_train_end()
         recipe = found.pop("recipe_")

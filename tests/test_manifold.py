@@ -19,11 +19,14 @@ from deepclust_lab.autoencoder import (
 )
 from deepclust_lab.manifold import (
     consensus_index,
+    fuse_graphs,
+    invariant_neighbours,
     merge_by_modularity,
     modularity,
+    neighbour_graph,
     overcluster_candidates,
-    self_train,
     stability,
+    umap_layout,
 )
 
 
@@ -99,15 +102,45 @@ def test_default_augmentation_scales_with_the_image():
     np.testing.assert_allclose(turned.sum(axis=1), 1.0, atol=0.01)
 
 
-@pytest.mark.slow
-def test_self_training_keeps_good_labels_and_repairs_a_few(digits):
-    X, y = digits
-    big = np.kron(X[:600].reshape(600, 8, 8), np.ones((2, 2))).reshape(600, 256)
-    noisy = y[:600].copy()
-    flip = np.random.default_rng(0).choice(600, 30, replace=False)
-    noisy[flip] = (noisy[flip] + 1) % 10
-    new = self_train(big.astype(np.float32), noisy, (16, 16), epochs=20, random_state=0)
-    assert new.shape == (600,) and new.dtype == np.int64
-    assert np.mean(new == y[:600]) > np.mean(noisy == y[:600])  # better than what it learnt from
-    again = self_train(big.astype(np.float32), noisy, (16, 16), epochs=20, random_state=0)
-    np.testing.assert_array_equal(new, again)
+def test_invariant_neighbours_find_a_moved_twin_and_match_brute_force():
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(200, 6))
+    moved = [Z + rng.normal(scale=0.5, size=Z.shape) for _ in range(3)]
+    idx, dist = invariant_neighbours(Z, iter(moved), n_neighbors=5)
+    assert idx.shape == dist.shape == (200, 5) and dist.dtype == np.float32
+    np.testing.assert_array_equal(idx[:, 0], np.arange(200))  # each sample first
+    assert (np.diff(dist, axis=1) >= 0).all()
+    assert all(len(set(row)) == 5 for row in idx)  # distinct neighbours
+    # brute force: d(i, j) = min over Z[i] and its copies of the distance to Z[j]
+    copies = np.stack([Z, *moved])
+    full = np.sqrt(((copies[:, :, None, :] - Z[None, None, :, :]) ** 2).sum(-1)).min(axis=0)
+    full[np.arange(200), np.arange(200)] = 0.0
+    np.testing.assert_allclose(dist, np.sort(full, axis=1)[:, :5], rtol=1e-5, atol=1e-6)
+    # a sample whose copy lands on another sample has that sample as its nearest neighbour
+    twin = np.zeros_like(Z)
+    twin[0] = Z[150]
+    idx2, dist2 = invariant_neighbours(Z, [twin + 0.0 * Z + np.where(
+        np.arange(200)[:, None] == 0, 0.0, 1e3)], n_neighbors=3)
+    assert idx2[0, 1] == 150 and dist2[0, 1] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_fused_graph_keeps_the_links_both_views_share():
+    X, y = make_blobs(300, centers=3, cluster_std=0.6, random_state=0)
+    noise = np.random.default_rng(0).normal(size=(300, 2))  # a second view with no structure
+    clean, other = neighbour_graph(X, 15), neighbour_graph(np.hstack([X, noise * 3]), 15)
+    fused = fuse_graphs(clean, other)
+    assert fused.shape == (300, 300) and abs(fused - fused.T).max() < 1e-6  # symmetric
+
+    def within(graph):  # the share of the graph's weight on links inside a blob
+        rows, cols = graph.nonzero()
+        weights = np.asarray(graph[rows, cols]).ravel()
+        return weights[y[rows] == y[cols]].sum() / weights.sum()
+
+    assert within(other) < 0.99 and within(fused) > within(other)
+    shared = np.asarray((clean.multiply(other) > 0)[fused.nonzero()]).ravel()
+    weights = np.asarray(fused[fused.nonzero()]).ravel()
+    assert weights[shared].mean() > 4 * weights[~shared].mean()  # a link both hold counts most
+    E = umap_layout(fused, 4, random_state=0)
+    assert E.shape == (300, 4) and E.dtype == np.float32
+    labels = overcluster_candidates(E, fused, 3, n_inits=1, random_state=0)[0]
+    assert adjusted_rand_score(y, labels) > 0.95

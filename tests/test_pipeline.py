@@ -82,8 +82,8 @@ def test_manifold_default_recipe_on_digits_subset(digits, tmp_path):
         10, preset="fast", random_state=0, callbacks=[EpochCallback(lambda e, logs: runs.append(logs))]
     ).fit(X)
     assert adjusted_rand_score(y, model.labels_) > 0.7
-    # one UMAP run per front-end (raw pixels and autoencoder codes), 3 mixtures each
-    assert [r["candidates"] for r in runs if "candidates" in r] == [3, 3]
+    # one neighbour graph per front-end (raw pixels and autoencoder codes)
+    assert [r["graphs"] for r in runs if "graphs" in r] == [1, 2]
     assert sum("loss" in r for r in runs) == PRESETS["fast"].embed_epochs  # autoencoder epochs
     assert model.recipe_["front_end"] == "raw"  # digits: the raw pixels' clusters reproduce best
     assert set(model.recipe_["stability"]) == {"raw", "autoencoder"}
@@ -186,7 +186,7 @@ class _CtrlC(keras.callbacks.Callback):
     [
         ("ae-kmeans", "loss"),  # during autoencoder training
         ("dec", "delta_label"),  # during DEC refinement, after the autoencoder was trained
-        pytest.param("manifold", "candidates", marks=pytest.mark.slow),  # after UMAP + mixtures
+        pytest.param("manifold", "graphs", marks=pytest.mark.slow),  # after the first graph
     ],
 )
 def test_ctrl_c_leaves_the_estimator_unfitted(small, method, key):
@@ -296,15 +296,17 @@ def test_image_shape_and_augment_errors_name_both_numbers(digits):
 
 
 @pytest.mark.slow
-def test_manifold_with_an_autoencoder_first_on_large_images(digits, tmp_path):
-    X, _ = _upsampled(digits, 400)
-    model = DeepClusterer(10, random_state=0, embed="autoencoder", self_train_epochs=1,
-                          **FAST).fit(X)
+def test_manifold_on_large_images_fuses_pixels_and_codes(digits, tmp_path):
+    X, y = _upsampled(digits, 400)
+    model = DeepClusterer(10, random_state=0, **FAST).fit(X)
     assert model.autoencoder_ is not None and model.encoder_.output_shape == (None, 10)
     assert len(model.history_["loss"]) == FAST["epochs"]
     recipe = model.recipe_
-    assert recipe["front_end"] == "autoencoder" and recipe["augment"] and recipe["self_trained"]
+    assert recipe["front_end"] == "raw ∩ autoencoder" and recipe["augment"]
+    assert list(recipe["stability"]) == ["raw ∩ autoencoder"]
     assert recipe["image_shape"] == [24, 24] and "augmentation on" in recipe["summary"]
+    assert "8 moved copies" in recipe["summary"]
+    assert adjusted_rand_score(y, model.labels_) > 0.6
     # the embedding is exactly the trained encoder's codes
     codes = model.encoder_.predict(X, batch_size=1024, verbose=0)
     np.testing.assert_allclose(model.embedding_, codes, rtol=1e-5, atol=1e-6)
