@@ -1,9 +1,11 @@
 """Datasets by name or by path, plus the two preprocessing steps the notebooks teach.
 
 Every loader returns a :class:`Dataset` ``(X, y, name, image_shape)``. Names are the toy sets
-made by scikit-learn's generators, ``"digits"`` (ships with scikit-learn), and MNIST /
-Fashion-MNIST, read from the Keras cache (or Debian's ``dataset-fashion-mnist`` folder) and
-otherwise downloaded once by Keras; a path loads a ``.csv``, ``.npy`` or ``.npz`` file of your own.
+made by scikit-learn's generators, ``"digits"`` (ships with scikit-learn),
+``"fashion_mnist_small"`` (3 000 Fashion-MNIST test images, 300 per class, shipped with the kit
+under the MIT licence of Zalando SE: ``deepclust_lab/datasets/``), and MNIST / Fashion-MNIST,
+read from the Keras cache (or Debian's ``dataset-fashion-mnist`` folder) and otherwise
+downloaded once by Keras; a path loads a ``.csv``, ``.npy`` or ``.npz`` file of your own.
 """
 
 from __future__ import annotations
@@ -20,12 +22,16 @@ import numpy as np
 from deepclust_lab import _downloads, _files
 from deepclust_lab._checks import as_float_matrix, check_choice, check_int, check_random_state
 
-__all__ = ["DATASETS", "Dataset", "impute_missing", "load_dataset", "local_dataset_folder",
+__all__ = ["DATASETS", "FASHION_CLASSES", "Dataset", "impute_missing", "load_dataset", "local_dataset_folder",
            "read_idx", "scale_features"]
 
 TOY_DATASETS = ("blobs", "moons", "circles", "anisotropic", "varied_density")
 KERAS_DATASETS = ("mnist", "fashion_mnist", "mnist_test")
-DATASETS: tuple[str, ...] = (*TOY_DATASETS, "digits", *KERAS_DATASETS)
+DATASETS: tuple[str, ...] = (*TOY_DATASETS, "digits", "fashion_mnist_small", *KERAS_DATASETS)
+#: The bundled Fashion-MNIST subset (uint8 images and labels; ``test_index``: rows of t10k).
+FASHION_SMALL = Path(__file__).parent / "datasets" / "fashion_mnist_3000.npz"
+FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                   "Sneaker", "Bag", "Ankle boot")
 """Names that :func:`load_dataset` understands."""
 
 FILE_SUFFIXES = (".csv", ".npy", ".npz")
@@ -114,7 +120,12 @@ def load_dataset(
 
             X, y = _subsample(*load_digits(return_X_y=True), n_samples, random_state)
             return _finish(X, y, name, (8, 8), scale, 16.0)
-        images, y = _subsample(*_load_keras_images(name), n_samples, random_state)
+        if name == "fashion_mnist_small":
+            with np.load(FASHION_SMALL, allow_pickle=False) as f:
+                images, y = f["X"], f["y"].astype(np.int64)
+        else:
+            images, y = _load_keras_images(name)
+        images, y = _subsample(images, y, n_samples, random_state)
         X = images.reshape(len(images), -1).astype(np.float32)
         return _finish(X, y, name, (28, 28), scale, 255.0)
 

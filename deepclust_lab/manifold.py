@@ -85,12 +85,11 @@ def invariant_neighbours(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Nearest neighbours of each row of ``Z`` when a small move does not count as a difference.
 
-    ``moved`` yields copies of ``Z`` (row ``i`` of a copy is sample ``i`` moved a little: the
+    ``moved`` yields copies of ``Z`` (row ``j`` of a copy is sample ``j`` moved a little: the
     pixels or the codes of a shifted and rotated image). The distance from sample ``i`` to
-    sample ``j`` is the smallest distance between ``Z[j]`` and ``Z[i]`` or a copy of it. The
-    moves are drawn both ways (left and right, clockwise and back), so a moved ``j`` comes as
-    close to ``i``, and UMAP's graph links the pair either way. One copy is looked at a time,
-    so memory stays that of ``Z``.
+    sample ``j`` is the smallest distance between ``Z[i]`` and ``Z[j]`` or a copy of ``Z[j]``:
+    a 4 drawn a pixel further left is still next to the other 4s. One copy is searched at a
+    time, so memory stays that of ``Z``.
 
     Returns ``(indices, distances)`` of shape ``(n_samples, n_neighbors)``, each sample first
     (at distance 0), nearest first, as :func:`neighbour_graph` takes them.
@@ -101,16 +100,15 @@ def invariant_neighbours(
     >>> moved = [Z + 4.0]  # sample 1 moved lands on sample 2
     >>> invariant_neighbours(Z, moved, n_neighbors=2)[0]
     array([[0, 1],
-           [1, 2],
+           [1, 0],
            [2, 1]])
     """
     from sklearn.neighbors import NearestNeighbors
 
     k = min(n_neighbors, len(Z))
-    search = NearestNeighbors(n_neighbors=k).fit(Z)
-    dist, idx = search.kneighbors(Z)
-    for copy in moved:
-        d, i = search.kneighbors(copy)
+    dist, idx = NearestNeighbors(n_neighbors=k).fit(Z).kneighbors(Z)
+    for copy in moved:  # how close each sample comes to the moved samples
+        d, i = NearestNeighbors(n_neighbors=k).fit(copy).kneighbors(Z)
         idx, dist = _merge_neighbours(np.hstack([dist, d]), np.hstack([idx, i]), k)
     return idx, dist.astype(np.float32)
 
@@ -142,9 +140,11 @@ def fuse_graphs(first: Any, second: Any) -> Any:
     return U.reset_local_connectivity(both, True).tocsr()
 
 
-def umap_layout(graph: Any, n_components: int = 10, *, random_state: int = 0) -> np.ndarray:
-    """UMAP's coordinates of a fuzzy graph (``min_dist=0``, 200 epochs; spectral start when
-    the graph is connected, else random)."""
+def umap_layout(graph: Any, n_components: int = 10, *, data: np.ndarray | None = None,
+                random_state: int = 0) -> np.ndarray:
+    """UMAP's coordinates of a fuzzy graph (``min_dist=0``, 200 epochs), started from the
+    graph's spectral layout. A graph in several pieces needs ``data`` (rows of the graph's
+    samples) to place the pieces; without it the start is random."""
     import umap.umap_ as U
     from scipy.sparse.csgraph import connected_components
 
@@ -154,9 +154,9 @@ def umap_layout(graph: Any, n_components: int = 10, *, random_state: int = 0) ->
     n = graph.shape[0]
     n_components = min(n_components, n - 2)
     a, b = U.find_ab_params(1.0, 0.0)
-    start = "spectral" if connected_components(graph)[0] == 1 and n > n_components + 1 else "random"
+    spectral = n > n_components + 1 and (data is not None or connected_components(graph)[0] == 1)
     E, _ = U.simplicial_set_embedding(
-        None, graph, n_components, 1.0, a, b, 1.0, 5, 200, start,
+        data, graph, n_components, 1.0, a, b, 1.0, 5, 200, "spectral" if spectral else "random",
         np.random.RandomState(random_state), "euclidean", {}, False, {}, False,
     )
     return np.asarray(E, dtype=np.float32)

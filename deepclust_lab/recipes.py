@@ -127,7 +127,8 @@ def _manifold(X: np.ndarray, codes: np.ndarray | None, encoder: Any, s: Any,
             graphs.append(neighbour_graph(spaces[name], s.n_neighbors, random_state=s.random_state,
                                           moved=moved if s.augment else None))
         if s.embed != "both":
-            found[name] = candidates(umap_layout(graphs[-1], random_state=s.random_state),
+            found[name] = candidates(umap_layout(graphs[-1], data=spaces[name],
+                                                 random_state=s.random_state),
                                      graphs[-1]) if s.augment else candidates(*umap_embed(
                 spaces[name], n_neighbors=s.n_neighbors, random_state=s.random_state))
         if step_done():
@@ -135,7 +136,8 @@ def _manifold(X: np.ndarray, codes: np.ndarray | None, encoder: Any, s: Any,
     if s.embed == "both":  # the links both views agree on
         graph = graphs[0] if len(graphs) == 1 else fuse_graphs(*graphs)
         found[" ∩ ".join(names[: len(graphs)])] = candidates(
-            umap_layout(graph, random_state=s.random_state), graph)
+            umap_layout(graph, data=spaces[names[len(graphs) - 1]], random_state=s.random_state),
+            graph)
     scores = {name: round(stability(f[1]), 4) for name, f in found.items()}
     front = max(scores, key=scores.get)
     if "raw" in scores and scores[front] - scores["raw"] < RAW_MARGIN:
