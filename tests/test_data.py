@@ -50,7 +50,7 @@ def test_toy_sets(name):
 
 
 def test_datasets_tuple():
-    assert set(TOY) | {"digits", "mnist", "fashion_mnist", "mnist_test"} == set(DATASETS)
+    assert set(TOY) | {"digits", "mnist", "fashion_mnist", "fashion_mnist_small", "mnist_test"} == set(DATASETS)
 
 
 def test_digits_matches_sklearn():

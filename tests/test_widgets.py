@@ -608,13 +608,6 @@ def test_real_pipeline_stop(trained_lab):
     assert not lab.retrain_button.disabled
 
 
-def test_lab_explorer_from_the_result(trained_lab):
-    explorer = trained_lab.explorer(max_points=300)
-    assert len(explorer.x) == 300
-    assert explorer.image_shape == [8, 8]
-    assert len(explorer.images) == 300 * 64
-
-
 # --------------------------------------------------------------------------------------------
 # EmbeddingExplorer
 # --------------------------------------------------------------------------------------------
