@@ -53,6 +53,24 @@ def _cmd_reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_cache(args: argparse.Namespace) -> int:
+    from deepclust_lab import _cache
+
+    folder = _cache.cache_folder()
+    if folder is None:
+        print("the caches are off (DEEPCLUST_LAB_CACHE=0): nothing to do", file=sys.stderr)
+        return 0
+    if args.action == "path":
+        print(folder)
+        return 0
+    removed = _cache.clear()
+    for path in removed:
+        print(f"removed  {path}", file=sys.stderr)
+    print(f"cleared the compiled-code cache in {folder}" if removed
+          else f"nothing to clear in {folder}", file=sys.stderr)
+    return 0
+
+
 def _cmd_lab(args: argparse.Namespace) -> int:
     import jupyterlab  # noqa: F401  (here, so that a missing one gets main's one-line hint)
 
@@ -308,6 +326,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="skip otter's check that the solutions pass their tests, which runs "
                    "each whole notebook")
     p.set_defaults(func=_cmd_assign)
+
+    p = sub.add_parser("cache", help="the compiled code kept between processes: where it is, "
+                       "or clear it")
+    p.add_argument("action", choices=("path", "clear"),
+                   help="path: print the folder; clear: delete what the kit keeps there")
+    p.set_defaults(func=_cmd_cache)
     return parser
 
 
