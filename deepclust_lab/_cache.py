@@ -33,7 +33,7 @@ def cache_folder() -> Path | None:
     return Path(base) / "deepclust-lab"
 
 
-def _cannot_write(folder: Path) -> str | None:
+def cannot_write(folder: Path) -> str | None:
     """Why the kit cannot write in ``folder`` (created if missing), or None when it can."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -50,7 +50,7 @@ def configure() -> None:
     folder = cache_folder()
     if folder is None:
         return
-    why = _cannot_write(folder)
+    why = cannot_write(folder)
     if why is not None:
         _off = True
         warnings.warn(f"deepclust-lab cannot write its cache folder {folder} ({why}), so "

@@ -28,11 +28,12 @@ __all__ = ["DATASETS", "FASHION_CLASSES", "Dataset", "impute_missing", "load_dat
 TOY_DATASETS = ("blobs", "moons", "circles", "anisotropic", "varied_density")
 KERAS_DATASETS = ("mnist", "fashion_mnist", "mnist_test")
 DATASETS: tuple[str, ...] = (*TOY_DATASETS, "digits", "fashion_mnist_small", *KERAS_DATASETS)
+"""Names that :func:`load_dataset` understands."""
 #: The bundled Fashion-MNIST subset (uint8 images and labels; ``test_index``: rows of t10k).
 FASHION_SMALL = Path(__file__).parent / "datasets" / "fashion_mnist_3000.npz"
+#: Fashion-MNIST's class names, by label.
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                    "Sneaker", "Bag", "Ankle boot")
-"""Names that :func:`load_dataset` understands."""
 
 FILE_SUFFIXES = (".csv", ".npy", ".npz")
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}

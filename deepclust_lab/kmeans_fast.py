@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse
@@ -148,12 +148,9 @@ def _cache_writable() -> bool:
     (without one, numba would write next to the package's source)."""
     from numba.core.config import CACHE_DIR
 
-    try:
-        os.makedirs(CACHE_DIR, exist_ok=True)
-        tempfile.TemporaryFile(dir=CACHE_DIR).close()
-    except (OSError, TypeError):  # TypeError: CACHE_DIR is "" (no folder set)
-        return False
-    return bool(CACHE_DIR)
+    from deepclust_lab._cache import cannot_write
+
+    return bool(CACHE_DIR) and cannot_write(Path(CACHE_DIR)) is None
 
 
 _xgemm = None  # numba's bridge to SciPy's BLAS ?gemm (what its np.dot calls), set by _kernel

@@ -9,7 +9,7 @@ changes what the neighbours are:
 
 1. *Neighbours that ignore small moves.* For images, the distance from image ``i`` to image
    ``j`` is the smallest distance between ``i`` and ``j`` or a slightly shifted or rotated
-   copy of either (:func:`invariant_neighbours`): a 4 drawn a pixel further left is still a
+   copy of ``j`` (:func:`invariant_neighbours`): a 4 drawn a pixel further left is still a
    close neighbour of the other 4s. UMAP turns the nearest neighbours into a fuzzy graph
    (:func:`neighbour_graph`).
 2. *Two views, the edges they agree on.* One graph from the pixels, one from the autoencoder's

@@ -114,30 +114,34 @@ def _manifold(X: np.ndarray, codes: np.ndarray | None, encoder: Any, s: Any,
         umap_layout,
     )
 
-    def candidates(E: np.ndarray, graph: Any) -> tuple[np.ndarray, list]:
-        return E, overcluster_candidates(E, graph, s.n_clusters, n_inits=MIXTURE_INITS,
-                                         random_state=s.random_state)
-
     spaces = {"raw": X, "autoencoder": codes}
-    names = ["raw", "autoencoder"] if s.embed in ("auto", "both") else [s.embed]
-    found, graphs = {}, []
-    for name in names:
-        if s.augment or s.embed == "both":  # images: neighbours among moved copies
-            moved = _moved_copies(X, s, encoder if name == "autoencoder" else None)
-            graphs.append(neighbour_graph(spaces[name], s.n_neighbors, random_state=s.random_state,
-                                          moved=moved if s.augment else None))
-        if s.embed != "both":
-            found[name] = candidates(umap_layout(graphs[-1], data=spaces[name],
-                                                 random_state=s.random_state),
-                                     graphs[-1]) if s.augment else candidates(*umap_embed(
-                spaces[name], n_neighbors=s.n_neighbors, random_state=s.random_state))
+    # the kit's own neighbour graphs for images (among moved copies) and for "both"; otherwise
+    # UMAP's approximate neighbours, which scale to large tables
+    own_graphs = s.augment or s.embed == "both"
+    found, graphs = {}, {}
+
+    def keep(name: str, E: np.ndarray, graph: Any) -> None:
+        found[name] = E, overcluster_candidates(E, graph, s.n_clusters, n_inits=MIXTURE_INITS,
+                                                random_state=s.random_state)
+
+    for name in ["raw", "autoencoder"] if s.embed in ("auto", "both") else [s.embed]:
+        if not own_graphs:
+            keep(name, *umap_embed(spaces[name], n_neighbors=s.n_neighbors,
+                                   random_state=s.random_state))
+        else:
+            moved = (_moved_copies(X, s, encoder if name == "autoencoder" else None)
+                     if s.augment else None)
+            graphs[name] = neighbour_graph(spaces[name], s.n_neighbors, random_state=s.random_state,
+                                           moved=moved)
+            if s.embed != "both":
+                keep(name, umap_layout(graphs[name], data=spaces[name],
+                                       random_state=s.random_state), graphs[name])
         if step_done():
             break
-    if s.embed == "both":  # the links both views agree on
-        graph = graphs[0] if len(graphs) == 1 else fuse_graphs(*graphs)
-        found[" ∩ ".join(names[: len(graphs)])] = candidates(
-            umap_layout(graph, data=spaces[names[len(graphs) - 1]], random_state=s.random_state),
-            graph)
+    if s.embed == "both":  # the links both views agree on (the raw view alone after a Stop)
+        graph = fuse_graphs(*graphs.values()) if len(graphs) == 2 else graphs["raw"]
+        keep(" ∩ ".join(graphs), umap_layout(graph, data=codes if len(graphs) == 2 else X,
+                                             random_state=s.random_state), graph)
     scores = {name: round(stability(f[1]), 4) for name, f in found.items()}
     front = max(scores, key=scores.get)
     if "raw" in scores and scores[front] - scores["raw"] < RAW_MARGIN:
