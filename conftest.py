@@ -53,12 +53,21 @@ def pytest_collection_modifyitems(session, config, items):
     if choice not in ("wheel", "current"):
         raise pytest.UsageError(
             f"DEEPCLUST_LAB_NOTEBOOK_KERNEL must be 'wheel' or 'current', got {choice!r}")
-    if choice == "wheel":
+    if choice == "wheel":  # the venv builds in the background while the unit tests run
         folder = str(wheel_venv.kernel_path())
         os.environ["JUPYTER_PATH"] = os.pathsep.join(
             filter(None, [folder, os.environ.get("JUPYTER_PATH")]))
         config.option.nbval_current_env = False
         config.option.nbval_kernel_name = wheel_venv.KERNEL_NAME
+
+
+def pytest_runtest_setup(item):
+    """A notebook's kernel needs the wheel's venv built: wait for it (and fail here, with pip's
+    output, if the build failed)."""
+    from nbval.plugin import IPyNbCell
+
+    if isinstance(item, IPyNbCell) and item.config.option.nbval_kernel_name == wheel_venv.KERNEL_NAME:
+        wheel_venv.get()
 
 
 def pytest_sessionfinish(session, exitstatus):

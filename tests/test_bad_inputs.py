@@ -407,7 +407,7 @@ def test_scaling_the_data_changes_no_label(method):
     from sklearn.metrics import adjusted_rand_score
 
     X, _ = make_blobs(200, 10, centers=3, random_state=0)
-    options = {"method": method, "preset": "fast", "random_state": 0, "epochs": 10}
+    options = {"method": method, "preset": "fast", "random_state": 0, "epochs": 3}
 
     def labels(factor: float) -> np.ndarray:
         return DeepClusterer(3, **options).fit_predict(X * factor)

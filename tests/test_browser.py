@@ -8,7 +8,9 @@ and then: before a Retrain the lab shows placeholders, no broken image; Retrain
 advances the progress bar and fills the metrics table; Stop ends a long run and names the epoch
 reached; the stepper's "k-means++" is not cut; hovering a point of the explorer shows its image;
 a legend click shows the cluster's members; the explorer's colours are those Python computed.
-Screenshots from JupyterLab go to docs/images/ (used by the README). The server is started as
+Screenshots are taken in a temporary folder; with ``DEEPCLUST_LAB_SCREENSHOTS=docs/images``
+JupyterLab's replace the README's, so a plain test run never rewrites tracked files. The server
+is started as
 its own process (``python -m jupyterlab`` / ``python -m notebook``) and stopped by its PID.
 
 Chromium comes from the system (``make browser-deps`` / scripts/ensure-chromium), never from
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import wheel_venv
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -39,7 +42,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
 ]
 ROOT = Path(__file__).resolve().parents[1]
-IMAGES = ROOT / "docs" / "images"
 NOTEBOOK = "widgets_browser_test.ipynb"
 # The notebook the browser runs: two ClusterLabs (a fast one, and a long run to stop), an
 # explorer of K-means clusters on digits, and a K-means stepper.
@@ -75,7 +77,7 @@ class FrontEnd:
     major: str  # the major version the lock pins
     notebook_path: str  # where a notebook opens
     kernel_idle: str  # a selector that shows the page's kernel connection is idle
-    images: Path | None  # where its screenshots go (the README's are JupyterLab's)
+    readme_images: bool  # its screenshots can replace the README's (JupyterLab's do)
 
 
 FRONT_ENDS = {
@@ -83,11 +85,11 @@ FRONT_ENDS = {
         module="jupyterlab", app_name="JupyterLab", major="4", notebook_path="lab/tree",
         # the status bar's "Python 3 (ipykernel) | Idle"; the toolbar's execution indicator
         # reads "idle" before a kernel is even attached, so it proves nothing here
-        kernel_idle='.jp-StatusBar-Widget >> text=/\\| Idle/', images=IMAGES),
+        kernel_idle='.jp-StatusBar-Widget >> text=/\\| Idle/', readme_images=True),
     "notebook": FrontEnd(
         module="notebook", app_name="Jupyter Notebook", major="7", notebook_path="notebooks",
         # no status bar: the toolbar's indicator goes "initializing" -> "idle"
-        kernel_idle='.jp-Notebook-ExecutionIndicator[data-status="idle"]', images=None),
+        kernel_idle='.jp-Notebook-ExecutionIndicator[data-status="idle"]', readme_images=False),
 }
 
 
@@ -144,6 +146,10 @@ def front_end(request) -> FrontEnd:
 @pytest.fixture(scope="module")
 def jupyter_server(front_end, tmp_path_factory):
     _require_browser()
+    # the wheel's venv may be building in the background (conftest.py): its pip opens
+    # connections on ephemeral ports, and a kernel started meanwhile once lost its port to one
+    # (ZMQError "Address already in use" in the server log), so the servers wait for it
+    wheel_venv.wait()
     base = tmp_path_factory.mktemp(front_end.module)
     root = base / "notebooks"
     root.mkdir()
@@ -267,10 +273,15 @@ def page(browser, jupyter_server):
         page.close()
 
 
-def _screenshot(locator, front_end: FrontEnd, name: str) -> None:
-    if front_end.images is not None:
-        front_end.images.mkdir(parents=True, exist_ok=True)
-        locator.screenshot(path=str(front_end.images / name))
+def _screenshot(locator, front_end: FrontEnd, name: str, tmp_path: Path) -> None:
+    """Save a screenshot of ``locator``: in ``tmp_path``, or over the README's copy when
+    ``DEEPCLUST_LAB_SCREENSHOTS`` names a folder and this is JupyterLab."""
+    folder = os.environ.get("DEEPCLUST_LAB_SCREENSHOTS")
+    folder = Path(folder) if folder and front_end.readme_images else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    locator.screenshot(path=str(path))
+    assert path.stat().st_size > 1000, path  # a real picture, not an empty file
 
 
 def test_the_page_is_the_front_end_asked_for(page, front_end):
@@ -284,7 +295,7 @@ def _lab(page, index: int):
     return page.locator(".dcl-cluster-lab").nth(index)
 
 
-def test_retrain_shows_progress_and_metrics(page, front_end):
+def test_retrain_shows_progress_and_metrics(page, front_end, tmp_path):
     from playwright.sync_api import expect
 
     lab = _lab(page, 0)
@@ -323,7 +334,7 @@ def test_retrain_shows_progress_and_metrics(page, front_end):
     expect(lab.get_by_role("button", name="Retrain")).to_be_enabled()
     expect(lab.get_by_role("button", name="Stop")).to_be_disabled()
     expect(lab.locator(".dcl-output")).not_to_contain_text("Error")
-    _screenshot(lab, front_end, "cluster_lab.png")
+    _screenshot(lab, front_end, "cluster_lab.png", tmp_path)
 
 
 def test_stop_ends_a_long_run(page):
@@ -361,7 +372,7 @@ def test_explorer_colours_come_from_python(page):
     assert len(swatches) == 10 and len(set(swatches)) == 10, swatches  # ten digits, ten colours
 
 
-def test_explorer_hover_shows_the_image_and_click_shows_the_cluster(page, front_end):
+def test_explorer_hover_shows_the_image_and_click_shows_the_cluster(page, front_end, tmp_path):
     from playwright.sync_api import expect
 
     explorer = page.locator(".dcl-explorer")
@@ -385,7 +396,7 @@ def test_explorer_hover_shows_the_image_and_click_shows_the_cluster(page, front_
     )
     assert canvas.evaluate("(c) => [c.width, c.height]") == [8, 8]
     assert len(set(pixels[0::4])) > 2  # a real digit, not a blank square
-    _screenshot(explorer, front_end, "embedding_explorer.png")
+    _screenshot(explorer, front_end, "embedding_explorer.png", tmp_path)
     page.mouse.move(1, 1)
     expect(tooltip).to_be_hidden()
 

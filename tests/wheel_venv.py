@@ -3,10 +3,11 @@
 The wheel is built from this checkout, a venv is made with ``python -m venv``, and the wheel is
 installed into it with its core dependencies at the versions of requirements.lock
 (``pip install -c requirements.lock``: reproducible, and served from pip's cache once ``make``
-has built .venv from the same lock). It is built once per test session, by whichever needs it
-first: ``test_wheel_install.py``, or ``conftest.py``, which gives nbval this venv's kernel so
-that every notebook runs from the installed wheel with no Jupyter front-end or server
-importable. :func:`remove` deletes it at the end of the session (it is about 1 GB).
+has built .venv from the same lock). It is built once per test session: ``conftest.py`` starts
+the build in the background (:func:`start`) as soon as it knows notebooks will run, and gives
+nbval this venv's kernel, so that every notebook runs from the installed wheel with no Jupyter
+front-end or server importable; :func:`get` waits for the build (or does it, when nothing
+started it). :func:`remove` deletes it at the end of the session (it is about 1 GB).
 
 This is the one place the tests reach the network: pip asks the package index about the pinned
 versions (the wheels themselves come from pip's cache when it is warm).
@@ -20,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +33,10 @@ SCRUBBED = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "KERAS_BACKEND", "JUPYTER
             "JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR",
             "PYTHONDONTWRITEBYTECODE")
 
-_venv: dict | None = None
+_base: Path | None = None  # the session's folder, known before the build ends
+_build: threading.Thread | None = None
+_result: dict = {}  # "venv" once built, or "error"
+_lock = threading.Lock()
 
 
 def run(command, env, cwd, timeout=600):
@@ -44,15 +49,9 @@ def run(command, env, cwd, timeout=600):
     return result
 
 
-def get() -> dict:
-    """The session's venv, built on the first call: ``{"prefix", "python", "env", "base"}``,
-    where ``env`` is the environment to run its programs in. The venv keeps compiled code in
-    a cache folder of its own (``DEEPCLUST_LAB_CACHE``), empty at first, as for a new user."""
-    global _venv
-    if _venv is not None:
-        return _venv
-    base = Path(tempfile.mkdtemp(prefix="deepclust-lab-wheel-"))
-    # and not where this process keeps compiled code (the kit's import here set these)
+def _environment(base: Path) -> dict:
+    """Where the venv's programs run: none of this process's Python, Jupyter or cache settings,
+    and a cache folder of its own for compiled code, empty at first, as for a new user."""
     env = {k: v for k, v in os.environ.items()
            if k not in SCRUBBED and not k.startswith(("NUMBA_CACHE", "JAX_"))}
     env.update({
@@ -63,32 +62,69 @@ def get() -> dict:
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
         "DEEPCLUST_LAB_CACHE": str(base / "cache"),
     })
-    dist = base / "dist"
-    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist),
-         str(ROOT)], env, base)
-    (wheel,) = dist.glob("deepclust_lab-*.whl")
-    prefix = base / "venv"
-    run([sys.executable, "-m", "venv", str(prefix)], env, base)
-    env["VIRTUAL_ENV"] = str(prefix)
-    env["PATH"] = str(prefix / "bin") + os.pathsep + env.get("PATH", "")
-    # --no-compile: bytecode only for what is imported, not for every installed module
-    run([prefix / "bin" / "python", "-m", "pip", "install", "--quiet", "--no-compile",
-         "-c", str(ROOT / "requirements.lock"), str(wheel)], env, base, timeout=900)
-    _venv = {"prefix": prefix, "python": prefix / "bin" / "python", "env": env, "base": base}
-    return _venv
+    return env
+
+
+def _build_venv(base: Path, env: dict) -> None:
+    try:
+        dist = base / "dist"
+        run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist),
+             str(ROOT)], env, base)
+        (wheel,) = dist.glob("deepclust_lab-*.whl")
+        prefix = base / "venv"
+        run([sys.executable, "-m", "venv", str(prefix)], env, base)
+        env["VIRTUAL_ENV"] = str(prefix)
+        env["PATH"] = str(prefix / "bin") + os.pathsep + env.get("PATH", "")
+        # --no-compile: bytecode only for what is imported, not for every installed module
+        run([prefix / "bin" / "python", "-m", "pip", "install", "--quiet", "--no-compile",
+             "-c", str(ROOT / "requirements.lock"), str(wheel)], env, base, timeout=900)
+        _result["venv"] = {"prefix": prefix, "python": prefix / "bin" / "python", "env": env,
+                           "base": base}
+    except BaseException as error:  # handed to whoever calls get()
+        _result["error"] = error
+
+
+def start() -> Path:
+    """Start building the venv in a background thread (once); its folder."""
+    global _base, _build
+    with _lock:
+        if _base is None:
+            _base = Path(tempfile.mkdtemp(prefix="deepclust-lab-wheel-"))
+            # the environment is read here, before tests go on to change os.environ
+            _build = threading.Thread(target=_build_venv, args=(_base, _environment(_base)),
+                                      daemon=True)
+            _build.start()
+    return _base
+
+
+def get() -> dict:
+    """The session's venv, once built: ``{"prefix", "python", "env", "base"}``, where ``env``
+    is the environment to run its programs in (see :func:`_environment`)."""
+    start()
+    _build.join()
+    if "error" in _result:
+        raise RuntimeError("building the wheel's venv failed") from _result["error"]
+    return _result["venv"]
+
+
+def wait() -> None:
+    """Wait for a build :func:`start` began, if any (its outcome is :func:`get`'s business)."""
+    if _build is not None:
+        _build.join()
 
 
 def kernel_path() -> Path:
     """A folder for ``JUPYTER_PATH`` whose one kernelspec, :data:`KERNEL_NAME`, starts the
-    venv's python. The kernel gets no ``PYTHONPATH``, so it imports the installed wheel, and
-    the venv's own cache folder for compiled code."""
-    venv = get()
-    cache = Path(venv["env"]["DEEPCLUST_LAB_CACHE"])
-    folder = venv["base"] / "jupyter-path"
+    venv's python (which exists once :func:`get` returns). The kernel gets no ``PYTHONPATH``,
+    so it imports the installed wheel, and the venv's own cache folder for compiled code."""
+    base = start()
+    cache = base / "cache"  # as in _environment
+    folder = base / "jupyter-path"
     spec = folder / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
     (spec / "kernel.json").write_text(json.dumps({
-        "argv": [str(venv["python"]), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "argv": [str(base / "venv" / "bin" / "python"), "-m", "ipykernel_launcher", "-f",
+                 "{connection_file}"],
         "display_name": "deepclust-lab from the wheel (core install)",
         "language": "python",
         # a kernel inherits nbval's environment, where the kit's import set where numba and
@@ -102,8 +138,11 @@ def kernel_path() -> Path:
 
 
 def remove() -> None:
-    """Delete the venv, if this session built one."""
-    global _venv
-    if _venv is not None:
-        shutil.rmtree(_venv["base"], ignore_errors=True)
-        _venv = None
+    """Delete the venv, if this session built one (after its build ends)."""
+    global _base, _build
+    with _lock:
+        if _base is not None:
+            _build.join()
+            shutil.rmtree(_base, ignore_errors=True)
+            _base, _build = None, None
+            _result.clear()
