@@ -15,6 +15,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from nbval.plugin import IPyNbCell
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "tests"))
 import wheel_venv  # the same module the tests import, so the venv is built once
@@ -45,8 +46,6 @@ def pytest_collection_modifyitems(session, config, items):
     kit as a new user installs it, core dependencies only, no JupyterLab, Notebook or Jupyter
     server importable. ``DEEPCLUST_LAB_NOTEBOOK_KERNEL=current`` keeps this process's python
     instead (quicker while editing a notebook, and no network)."""
-    from nbval.plugin import IPyNbCell
-
     if not any(isinstance(item, IPyNbCell) for item in items):
         return
     choice = os.environ.get("DEEPCLUST_LAB_NOTEBOOK_KERNEL", "wheel")
@@ -64,8 +63,6 @@ def pytest_collection_modifyitems(session, config, items):
 def pytest_runtest_setup(item):
     """A notebook's kernel needs the wheel's venv built: wait for it (and fail here, with pip's
     output, if the build failed)."""
-    from nbval.plugin import IPyNbCell
-
     if isinstance(item, IPyNbCell) and item.config.option.nbval_kernel_name == wheel_venv.KERNEL_NAME:
         wheel_venv.get()
 

@@ -49,6 +49,11 @@ def run(command, env, cwd, timeout=600):
     return result
 
 
+def _cache_folder(base: Path) -> Path:
+    """Where the venv's programs keep compiled code."""
+    return base / "cache"
+
+
 def _environment(base: Path) -> dict:
     """Where the venv's programs run: none of this process's Python, Jupyter or cache settings,
     and a cache folder of its own for compiled code, empty at first, as for a new user."""
@@ -60,7 +65,7 @@ def _environment(base: Path) -> dict:
         "JUPYTER_RUNTIME_DIR": str(base / "jupyter-runtime"),
         "IPYTHONDIR": str(base / "ipython"),
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-        "DEEPCLUST_LAB_CACHE": str(base / "cache"),
+        "DEEPCLUST_LAB_CACHE": str(_cache_folder(base)),
     })
     return env
 
@@ -118,7 +123,7 @@ def kernel_path() -> Path:
     venv's python (which exists once :func:`get` returns). The kernel gets no ``PYTHONPATH``,
     so it imports the installed wheel, and the venv's own cache folder for compiled code."""
     base = start()
-    cache = base / "cache"  # as in _environment
+    cache = _cache_folder(base)
     folder = base / "jupyter-path"
     spec = folder / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
