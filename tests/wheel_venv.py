@@ -22,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+from concurrent import futures
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,8 +36,7 @@ SCRUBBED = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "KERAS_BACKEND", "JUPYTER
             "PYTHONDONTWRITEBYTECODE")
 
 _base: Path | None = None  # the session's folder, known before the build ends
-_build: threading.Thread | None = None
-_result: dict = {}  # "venv" once built, or "error"
+_build: Future | None = None  # the build; its result is get()'s venv, or its error
 _lock = threading.Lock()
 
 
@@ -70,23 +71,19 @@ def _environment(base: Path) -> dict:
     return env
 
 
-def _build_venv(base: Path, env: dict) -> None:
-    try:
-        dist = base / "dist"
-        run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist),
-             str(ROOT)], env, base)
-        (wheel,) = dist.glob("deepclust_lab-*.whl")
-        prefix = base / "venv"
-        run([sys.executable, "-m", "venv", str(prefix)], env, base)
-        env["VIRTUAL_ENV"] = str(prefix)
-        env["PATH"] = str(prefix / "bin") + os.pathsep + env.get("PATH", "")
-        # --no-compile: bytecode only for what is imported, not for every installed module
-        run([prefix / "bin" / "python", "-m", "pip", "install", "--quiet", "--no-compile",
-             "-c", str(ROOT / "requirements.lock"), str(wheel)], env, base, timeout=900)
-        _result["venv"] = {"prefix": prefix, "python": prefix / "bin" / "python", "env": env,
-                           "base": base}
-    except BaseException as error:  # handed to whoever calls get()
-        _result["error"] = error
+def _build_venv(base: Path, env: dict) -> dict:
+    dist = base / "dist"
+    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(dist),
+         str(ROOT)], env, base)
+    (wheel,) = dist.glob("deepclust_lab-*.whl")
+    prefix = base / "venv"
+    run([sys.executable, "-m", "venv", str(prefix)], env, base)
+    env["VIRTUAL_ENV"] = str(prefix)
+    env["PATH"] = str(prefix / "bin") + os.pathsep + env.get("PATH", "")
+    # --no-compile: bytecode only for what is imported, not for every installed module
+    run([prefix / "bin" / "python", "-m", "pip", "install", "--quiet", "--no-compile",
+         "-c", str(ROOT / "requirements.lock"), str(wheel)], env, base, timeout=900)
+    return {"prefix": prefix, "python": prefix / "bin" / "python", "env": env, "base": base}
 
 
 def start() -> Path:
@@ -95,10 +92,10 @@ def start() -> Path:
     with _lock:
         if _base is None:
             _base = Path(tempfile.mkdtemp(prefix="deepclust-lab-wheel-"))
+            pool = ThreadPoolExecutor(max_workers=1)
             # the environment is read here, before tests go on to change os.environ
-            _build = threading.Thread(target=_build_venv, args=(_base, _environment(_base)),
-                                      daemon=True)
-            _build.start()
+            _build = pool.submit(_build_venv, _base, _environment(_base))
+            pool.shutdown(wait=False)  # the build goes on; this call returns at once
     return _base
 
 
@@ -106,16 +103,13 @@ def get() -> dict:
     """The session's venv, once built: ``{"prefix", "python", "env", "base"}``, where ``env``
     is the environment to run its programs in (see :func:`_environment`)."""
     start()
-    _build.join()
-    if "error" in _result:
-        raise RuntimeError("building the wheel's venv failed") from _result["error"]
-    return _result["venv"]
+    return _build.result()  # raises the build's error, with pip's output
 
 
 def wait() -> None:
     """Wait for a build :func:`start` began, if any (its outcome is :func:`get`'s business)."""
     if _build is not None:
-        _build.join()
+        futures.wait([_build])
 
 
 def kernel_path() -> Path:
@@ -147,7 +141,6 @@ def remove() -> None:
     global _base, _build
     with _lock:
         if _base is not None:
-            _build.join()
+            futures.wait([_build])
             shutil.rmtree(_base, ignore_errors=True)
             _base, _build = None, None
-            _result.clear()
